@@ -1,0 +1,16 @@
+/** Debian's Chromium and the flags every test launch uses (WebGPU on SwiftShader, no network chatter). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Launch flags; `webgpu: false` gives a browser without WebGPU for fallback tests. */
+export function chromiumArgs({ webgpu = true }: { webgpu?: boolean } = {}): string[] {
+  return [
+    '--headless',
+    '--no-sandbox',
+    ...(webgpu ? ['--enable-unsafe-webgpu'] : []),
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ];
+}

@@ -1,0 +1,140 @@
+// TripoSR's triplane decoder for a tile of 32 points per workgroup: features by manual bilinear
+// sampling (grid_sample, align_corners=False, zero padding), then the MLP as small GEMMs on
+// workgroup memory. Output: density exp(o0 + bias) (or colour sigmoid(o1..3) when colourOut).
+// Prepended: dispatch.wgsl, point-job.wgsl.
+
+override colourOut: bool = false;
+
+const TILE: u32 = 32u;
+const S: i32 = 64;            // triplane width and height
+const CHANNELS: u32 = 40u;
+const FEATURES4: u32 = 30u;   // 120 features as vec4
+const HIDDEN4: u32 = 16u;     // 64 hidden units as vec4
+const ROW4: u32 = 32u;        // vec4 slots per point in the activation tile (128 floats)
+const RADIUS: f32 = 0.87;
+const MAX_LOGIT: f32 = 80.0;
+
+struct Decoder {
+  hiddenLayers: u32,  // 64→64 layers between the input and output layers
+  densityBias: f32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(2) @binding(0) var<storage, read> triplane: array<f32>;
+// Per layer: weights [out][in] as vec4 rows, then the bias as vec4s (see packDecoderWeights).
+@group(2) @binding(1) var<storage, read> weights: array<vec4<f32>>;
+@group(2) @binding(2) var<uniform> decoder: Decoder;
+
+var<workgroup> act: array<vec4<f32>, 1024>;  // 32 points × 128 floats = 16 KiB
+
+fn silu(x: vec4<f32>) -> vec4<f32> {
+  return x / (vec4<f32>(1.0) + exp(-x));
+}
+
+// One layer: thread t computes outputs 4·(t % 16)..+3 for points 8·(t / 16)..+7, in place.
+fn dense(lid: u32, inputs4: u32, offset: u32) {
+  let col = lid % HIDDEN4;
+  let p0 = (lid / HIDDEN4) * 8u;
+  var acc: array<vec4<f32>, 8>;
+  let rows = offset + col * 4u * inputs4;
+  for (var i = 0u; i < inputs4; i++) {
+    let w0 = weights[rows + i];
+    let w1 = weights[rows + inputs4 + i];
+    let w2 = weights[rows + 2u * inputs4 + i];
+    let w3 = weights[rows + 3u * inputs4 + i];
+    for (var p = 0u; p < 8u; p++) {
+      let a = act[(p0 + p) * ROW4 + i];
+      acc[p] += vec4<f32>(dot(w0, a), dot(w1, a), dot(w2, a), dot(w3, a));
+    }
+  }
+  let bias = weights[offset + 64u * inputs4 + col];
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    act[(p0 + p) * ROW4 + col] = silu(acc[p] + bias);
+  }
+  workgroupBarrier();
+}
+
+@compute @workgroup_size(64)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let tile = linearWorkgroup(wid, nwg);
+  let count = jobCount();
+  if (tile * TILE >= count) {
+    return;
+  }
+
+  // Features: thread t samples point t % 32, features 60·(t / 32)..+59.
+  let p = lid % TILE;
+  let id = tile * TILE + p;
+  let valid = id < count;
+  var pos = vec3<f32>(0.0);
+  if (valid) {
+    pos = jobPosition(id);
+  }
+  let q = pos / RADIUS;
+  let firstFeature = (lid / TILE) * 60u;
+  var plane = 99u;
+  var i00 = 0; var i10 = 0; var i01 = 0; var i11 = 0;
+  var w = vec4<f32>(0.0);
+  for (var f = firstFeature; f < firstFeature + 60u; f++) {
+    let fp = f / CHANNELS;
+    if (fp != plane) {
+      plane = fp;
+      var uv: vec2<f32>;
+      if (plane == 0u) { uv = q.xy; } else if (plane == 1u) { uv = q.xz; } else { uv = q.yz; }
+      let t = ((uv + 1.0) * f32(S) - 1.0) * 0.5;
+      let t0 = floor(t);
+      let fr = t - t0;
+      let x0 = i32(t0.x);
+      let y0 = i32(t0.y);
+      // Taps outside the plane read zero (padding_mode='zeros'): fold that into the weights.
+      let inX0 = f32(x0 >= 0 && x0 < S);
+      let inX1 = f32(x0 + 1 >= 0 && x0 + 1 < S);
+      let inY0 = f32(y0 >= 0 && y0 < S);
+      let inY1 = f32(y0 + 1 >= 0 && y0 + 1 < S);
+      w = vec4<f32>((1.0 - fr.x) * (1.0 - fr.y) * inX0 * inY0, fr.x * (1.0 - fr.y) * inX1 * inY0,
+                    (1.0 - fr.x) * fr.y * inX0 * inY1, fr.x * fr.y * inX1 * inY1);
+      let cx0 = clamp(x0, 0, S - 1);
+      let cx1 = clamp(x0 + 1, 0, S - 1);
+      let cy0 = clamp(y0, 0, S - 1);
+      let cy1 = clamp(y0 + 1, 0, S - 1);
+      i00 = cy0 * S + cx0; i10 = cy0 * S + cx1; i01 = cy1 * S + cx0; i11 = cy1 * S + cx1;
+    }
+    let base = i32(f * u32(S * S));
+    let v = w.x * triplane[base + i00] + w.y * triplane[base + i10]
+          + w.z * triplane[base + i01] + w.w * triplane[base + i11];
+    act[p * ROW4 + f / 4u][f % 4u] = v;
+  }
+  workgroupBarrier();
+
+  var offset = 0u;
+  dense(lid, FEATURES4, offset);
+  offset += 64u * FEATURES4 + HIDDEN4;
+  for (var l = 0u; l < decoder.hiddenLayers; l++) {
+    dense(lid, HIDDEN4, offset);
+    offset += 64u * HIDDEN4 + HIDDEN4;
+  }
+
+  // Output layer (64 → 4): one thread per point.
+  if (lid < TILE && valid) {
+    var o = weights[offset + 4u * HIDDEN4];
+    for (var i = 0u; i < HIDDEN4; i++) {
+      let a = act[lid * ROW4 + i];
+      o += vec4<f32>(dot(weights[offset + i], a), dot(weights[offset + HIDDEN4 + i], a),
+                     dot(weights[offset + 2u * HIDDEN4 + i], a), dot(weights[offset + 3u * HIDDEN4 + i], a));
+    }
+    if (colourOut) {
+      let c = 1.0 / (1.0 + exp(-o.yzw));
+      results[3u * id] = c.x;
+      results[3u * id + 1u] = c.y;
+      results[3u * id + 2u] = c.z;
+    } else {
+      jobStore(id, exp(min(o.x + decoder.densityBias, MAX_LOGIT)));
+    }
+  }
+}
