@@ -73,9 +73,9 @@ export function finishNormals(mesh: IndexedMesh): IndexedMesh {
     const fz = ux * vy - uy * vx;
     for (const v of [a, b, c]) {
       if (!zero[v]) continue;
-      sum[3 * v] += fx;
-      sum[3 * v + 1] += fy;
-      sum[3 * v + 2] += fz;
+      sum[3 * v] = sum[3 * v]! + fx;
+      sum[3 * v + 1] = sum[3 * v + 1]! + fy;
+      sum[3 * v + 2] = sum[3 * v + 2]! + fz;
     }
   }
   for (let v = 0; v < vertexCount; v++) {

@@ -1,0 +1,184 @@
+import c2fCommonWgsl from './c2f-common.wgsl?raw';
+import c2fFillWgsl from './c2f-fill.wgsl?raw';
+import c2fGatherWgsl from './c2f-gather.wgsl?raw';
+import { COARSE_TO_FINE_DEFAULTS, CoarseLattice, type CoarseToFineOptions } from './coarse-to-fine';
+import type { Bounds, Dims } from './constants';
+import { PointSource, pointJobParams, type GpuFieldEvaluator } from './field-evaluator';
+import type { FieldSource } from './field-source';
+import { bindGroup, computePipeline, dispatchLinear, GpuScope, kernelLimits, readBuffers, type KernelLimits } from './gpu-kit';
+import { checkDims, fieldLength } from './mesh';
+import type { WalkMode } from './reference/density-walk-cpu';
+
+const STORAGE = GPUBufferUsage.STORAGE;
+const COPY_SRC = GPUBufferUsage.COPY_SRC;
+
+/** Options of the GPU density walk. */
+export interface DensityWalkOptions extends Partial<KernelLimits> {
+  mode: WalkMode;
+  coarseToFine?: Partial<CoarseToFineOptions>;
+}
+
+/** A density walk as a field source for marching: layers are evaluated on demand, evaluations counted. */
+export interface WalkSource extends FieldSource {
+  /** Points evaluated so far (coarse samples included). */
+  readonly evaluations: number;
+}
+
+/**
+ * Prepares a walk over the lattice `dims` on `bounds`: in coarse-to-fine mode this evaluates the
+ * coarse lattice and plans the refinement (one small readback). Buffers live in `scope`.
+ */
+export async function createWalk(
+  scope: GpuScope,
+  evaluator: GpuFieldEvaluator,
+  dims: Dims,
+  bounds: Bounds,
+  iso: number,
+  options: DensityWalkOptions,
+): Promise<WalkSource> {
+  checkDims(dims);
+  const device = scope.device;
+  const limits = kernelLimits(device, options);
+  const maxPerDim = limits.maxWorkgroupsPerDimension;
+  const layer = dims[1] * dims[2];
+  const dummy = scope.buffer(4, STORAGE, 'no point list');
+  let evaluations = 0;
+
+  if (options.mode === 'dense') {
+    return {
+      dims,
+      perSlabBinding: true,
+      get evaluations() {
+        return evaluations;
+      },
+      async layers(first, end, slabScope) {
+        const count = (end - first) * layer;
+        const results = slabScope.buffer(count * 4, STORAGE | COPY_SRC, 'field');
+        const params = pointJobParams(slabScope, { dims, bounds, mode: PointSource.Range, count, first: first * layer, outBase: first * layer });
+        const encoder = device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        evaluator.encode(pass, slabScope, { params, points: dummy, results, maxPoints: count }, maxPerDim);
+        pass.end();
+        device.queue.submit([encoder.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        evaluations += count;
+        return { buffer: results, base: 0, first };
+      },
+    };
+  }
+
+  const opts = { ...COARSE_TO_FINE_DEFAULTS, ...options.coarseToFine };
+  const lattice = new CoarseLattice(dims, opts.blockSize);
+  const coarseIdx = lattice.coarsePointIndices();
+  const listed = new Uint32Array(coarseIdx.length + 1);
+  listed[0] = coarseIdx.length;
+  listed.set(coarseIdx, 1);
+  const coarseList = scope.upload(listed, STORAGE, 'coarse points');
+  const coarseValues = scope.buffer(coarseIdx.length * 4, STORAGE | COPY_SRC, 'coarse values');
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  evaluator.encode(
+    pass,
+    scope,
+    {
+      params: pointJobParams(scope, { dims, bounds, mode: PointSource.List, count: coarseIdx.length, compactOut: true }),
+      points: coarseList,
+      results: coarseValues,
+      maxPoints: coarseIdx.length,
+    },
+    maxPerDim,
+  );
+  pass.end();
+  const [coarseBytes] = await readBuffers(device, scope, encoder, [{ buffer: coarseValues, size: coarseIdx.length * 4 }]);
+  evaluations = coarseIdx.length;
+  const plan = lattice.plan(new Float32Array(coarseBytes!), iso, opts);
+  const flags = scope.upload(Uint32Array.from(plan.flags), STORAGE, 'block flags');
+  const fill = computePipeline(device, 'c2f-fill', c2fCommonWgsl + c2fFillWgsl);
+  const gather = computePipeline(device, 'c2f-gather', c2fCommonWgsl + c2fGatherWgsl);
+  const k = opts.blockSize;
+  const perBlock = (k + 1) ** 3;
+  const blockYZ = lattice.blocks[1] * lattice.blocks[2];
+
+  const c2fParams = (slabScope: GpuScope, first: number, count: number, xBegin: number, xEnd: number, capacity: number): GPUBuffer => {
+    const u = new Uint32Array(20);
+    u.set([...dims, k, ...lattice.blocks, first, ...lattice.coarse, count, xBegin, xEnd, capacity], 0);
+    return slabScope.uniform(u, 'coarse-to-fine params');
+  };
+
+  return {
+    dims,
+    perSlabBinding: true,
+    get evaluations() {
+      return evaluations;
+    },
+    async layers(first, end, slabScope) {
+      const count = (end - first) * layer;
+      const field = slabScope.buffer(count * 4, STORAGE | COPY_SRC, 'field');
+      // Refined blocks whose closed box reaches into layers [first, end).
+      const blocks = Array.from(plan.refined).filter((id) => {
+        const bx = Math.floor(id / blockYZ);
+        return bx * k <= end - 1 && lattice.fineIndex(0, bx + 1) >= first;
+      });
+      const capacity = blocks.length * perBlock;
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      const fillParams = c2fParams(slabScope, first * layer, count, first, end, 0);
+      dispatchLinear(pass, slabScope, fill, [bindGroup(device, fill, { 0: fillParams, 1: coarseValues, 2: field })], Math.ceil(count / 64), maxPerDim);
+      let list: GPUBuffer | undefined;
+      if (blocks.length) {
+        list = slabScope.buffer((capacity + 1) * 4, STORAGE | COPY_SRC, 'refined points');
+        const blockList = slabScope.upload(Uint32Array.from(blocks), STORAGE, 'refined blocks');
+        const gatherParams = c2fParams(slabScope, first * layer, blocks.length, first, end, capacity);
+        dispatchLinear(
+          pass,
+          slabScope,
+          gather,
+          [bindGroup(device, gather, { 0: gatherParams, 1: blockList, 2: flags, 3: list })],
+          Math.ceil(capacity / 64),
+          maxPerDim,
+        );
+        const params = pointJobParams(slabScope, { dims, bounds, mode: PointSource.List, count: capacity, outBase: first * layer });
+        evaluator.encode(pass, slabScope, { params, points: list, results: field, maxPoints: capacity }, maxPerDim);
+      }
+      pass.end();
+      if (list) {
+        const [countBytes] = await readBuffers(device, slabScope, encoder, [{ buffer: list, size: 4 }]);
+        evaluations += new Uint32Array(countBytes!)[0]!;
+      } else {
+        device.queue.submit([encoder.finish()]);
+        await device.queue.onSubmittedWorkDone();
+      }
+      return { buffer: field, base: 0, first };
+    },
+  };
+}
+
+/**
+ * Evaluates a field on the lattice `dims` over `bounds` on the GPU, densely or coarse-to-fine, into
+ * one buffer the caller owns (it must fit one storage binding), and counts the evaluations.
+ */
+export async function densityWalk(
+  device: GPUDevice,
+  evaluator: GpuFieldEvaluator,
+  dims: Dims,
+  bounds: Bounds,
+  iso: number,
+  options: DensityWalkOptions,
+): Promise<{ field: GPUBuffer; evaluations: number }> {
+  const limits = kernelLimits(device, options);
+  if (fieldLength(dims) * 4 > limits.maxBindingBytes) {
+    throw new RangeError(`A ${dims.join('×')} field does not fit one storage binding on this device.`);
+  }
+  const scope = new GpuScope(device);
+  const out = new GpuScope(device);
+  try {
+    const walk = await createWalk(scope, evaluator, dims, bounds, iso, options);
+    const { buffer } = await walk.layers(0, dims[0], out);
+    return { field: buffer, evaluations: walk.evaluations };
+  } catch (e) {
+    out.destroy();
+    throw e;
+  } finally {
+    scope.destroy();
+  }
+}
