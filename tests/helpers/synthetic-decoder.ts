@@ -81,6 +81,6 @@ export function blobDecoder(seed: number, triplane: Float32Array, radius = 0.5, 
   last.weight[0] = 3;
   const weights: DecoderWeights = { layers, densityBias: -1, graphApplies: { densityExp: false, colourSigmoid: false } };
   const o = runMlp(weights, sampleTriplane(triplane, [radius, 0, 0]));
-  last.bias[0] += 1 + Math.log(threshold) - o[0]!;
+  last.bias[0] = last.bias[0]! + 1 + Math.log(threshold) - o[0]!;
   return weights;
 }
