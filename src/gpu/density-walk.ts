@@ -170,14 +170,10 @@ export async function densityWalk(
     throw new RangeError(`A ${dims.join('×')} field does not fit one storage binding on this device.`);
   }
   const scope = new GpuScope(device);
-  const out = new GpuScope(device);
   try {
     const walk = await createWalk(scope, evaluator, dims, bounds, iso, options);
-    const { buffer } = await walk.layers(0, dims[0], out);
-    return { field: buffer, evaluations: walk.evaluations };
-  } catch (e) {
-    out.destroy();
-    throw e;
+    const { buffer } = await walk.layers(0, dims[0], scope);
+    return { field: scope.release(buffer), evaluations: walk.evaluations };
   } finally {
     scope.destroy();
   }

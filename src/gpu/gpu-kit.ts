@@ -49,6 +49,13 @@ export class GpuScope {
     return this.upload(data, GPUBufferUsage.UNIFORM, label);
   }
 
+  /** Hands a buffer to the caller: the scope no longer destroys it. */
+  release(buffer: GPUBuffer): GPUBuffer {
+    const i = this.buffers.indexOf(buffer);
+    if (i >= 0) this.buffers.splice(i, 1);
+    return buffer;
+  }
+
   destroy(): void {
     for (const b of this.buffers.splice(0)) b.destroy();
   }

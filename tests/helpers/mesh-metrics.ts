@@ -132,3 +132,47 @@ export function makeField(dims: [number, number, number], f: (x: number, y: numb
   for (let x = 0; x < nx; x++) for (let y = 0; y < ny; y++) for (let z = 0; z < nz; z++) out[(x * ny + y) * nz + z] = f(x, y, z);
   return out;
 }
+
+/**
+ * Triangles of `a` that `b` lacks, comparing positions within `tol`: each vertex of a is matched to a
+ * vertex of b within tol (spatial hash), and triangles compare as rotations of matched id triples.
+ * Returns −1 when some vertex has no match.
+ */
+export function unmatchedTriangles(a: IndexedMesh, b: IndexedMesh, tol = 1e-4): number {
+  const cell = tol * 4;
+  const key = (x: number, y: number, z: number): string => `${x},${y},${z}`;
+  const grid = new Map<string, number[]>();
+  const pb = b.positions;
+  for (let i = 0; i < pb.length / 3; i++) {
+    const k = key(Math.floor(pb[3 * i]! / cell), Math.floor(pb[3 * i + 1]! / cell), Math.floor(pb[3 * i + 2]! / cell));
+    if (!grid.has(k)) grid.set(k, []);
+    grid.get(k)!.push(i);
+  }
+  const pa = a.positions;
+  const match = new Int32Array(pa.length / 3).fill(-1);
+  for (let i = 0; i < match.length; i++) {
+    const [x, y, z] = [pa[3 * i]!, pa[3 * i + 1]!, pa[3 * i + 2]!];
+    let best = tol;
+    for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) for (let dz = -1; dz <= 1; dz++) {
+      for (const j of grid.get(key(Math.floor(x / cell) + dx, Math.floor(y / cell) + dy, Math.floor(z / cell) + dz)) ?? []) {
+        const d = Math.max(Math.abs(pb[3 * j]! - x), Math.abs(pb[3 * j + 1]! - y), Math.abs(pb[3 * j + 2]! - z));
+        if (d <= best) {
+          best = d;
+          match[i] = j;
+        }
+      }
+    }
+    if (match[i] === -1) return -1;
+  }
+  const canon = (u: number, v: number, w: number): string => {
+    const m = Math.min(u, v, w);
+    return m === u ? `${u} ${v} ${w}` : m === v ? `${v} ${w} ${u}` : `${w} ${u} ${v}`;
+  };
+  const tb = new Set<string>();
+  for (let t = 0; t < b.indices.length; t += 3) tb.add(canon(b.indices[t]!, b.indices[t + 1]!, b.indices[t + 2]!));
+  let missing = 0;
+  for (let t = 0; t < a.indices.length; t += 3) {
+    if (!tb.has(canon(match[a.indices[t]!]!, match[a.indices[t + 1]!]!, match[a.indices[t + 2]!]!))) missing++;
+  }
+  return missing;
+}
