@@ -42,6 +42,22 @@ const { meshTriplane } = await load('/src/gpu/triplane-mesher.ts');
 const { meshTriplaneCpu } = await load('/src/gpu/reference/triplane-mesher-cpu.ts');
 const { smoothTriplane, blobDecoder } = await load('/tests/helpers/synthetic-decoder.ts');
 
+/** One table row: evaluations, sizes and milliseconds per stage of one mesher run. */
+function benchRow(impl, options, mesh, totalMs) {
+  const { resolution, mode } = options;
+  return {
+    impl,
+    resolution,
+    mode,
+    evaluations: mesh.stats.evaluations,
+    evalFraction: +(mesh.stats.evaluations / resolution ** 3).toFixed(4),
+    vertices: mesh.positions.length / 3,
+    triangles: mesh.indices.length / 3,
+    ...Object.fromEntries(Object.entries(mesh.stats.ms).map(([k, v]) => [`${k}Ms`, +v.toFixed(1)])),
+    totalMs: +totalMs.toFixed(1),
+  };
+}
+
 const triplane = smoothTriplane(11);
 const weights = blobDecoder(12, triplane);
 const rows = [];
@@ -51,34 +67,13 @@ for (const resolution of sizes) {
     await meshTriplane(device, triplane, weights, { ...options, resolution: 16 }); // warm pipelines
     const t0 = performance.now();
     const mesh = await meshTriplane(device, triplane, weights, options);
-    const total = performance.now() - t0;
-    const row = {
-      impl: 'wgsl',
-      resolution,
-      mode,
-      evaluations: mesh.stats.evaluations,
-      evalFraction: +(mesh.stats.evaluations / resolution ** 3).toFixed(4),
-      vertices: mesh.positions.length / 3,
-      triangles: mesh.indices.length / 3,
-      ...Object.fromEntries(Object.entries(mesh.stats.ms).map(([k, v]) => [`${k}Ms`, +v.toFixed(1)])),
-      totalMs: +total.toFixed(1),
-    };
+    const row = benchRow('wgsl', options, mesh, performance.now() - t0);
     rows.push(row);
     console.error(JSON.stringify(row));
     if (resolution <= cpuMax) {
       const c0 = performance.now();
       const cpu = meshTriplaneCpu(triplane, weights, options);
-      const cpuRow = {
-        impl: 'cpu',
-        resolution,
-        mode,
-        evaluations: cpu.stats.evaluations,
-        evalFraction: +(cpu.stats.evaluations / resolution ** 3).toFixed(4),
-        vertices: cpu.positions.length / 3,
-        triangles: cpu.indices.length / 3,
-        ...Object.fromEntries(Object.entries(cpu.stats.ms).map(([k, v]) => [`${k}Ms`, +v.toFixed(1)])),
-        totalMs: +(performance.now() - c0).toFixed(1),
-      };
+      const cpuRow = benchRow('cpu', options, cpu, performance.now() - c0);
       rows.push(cpuRow);
       console.error(JSON.stringify(cpuRow));
     }

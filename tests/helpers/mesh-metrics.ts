@@ -110,21 +110,6 @@ export function maxVertexSetDistance(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
-/** Triangles as a set of canonical position triples (rotation-invariant, winding kept), rounded to tol. */
-export function triangleSet(mesh: IndexedMesh, tol = 1e-4): Set<string> {
-  const q = (i: number): string =>
-    [0, 1, 2].map((k) => Math.round(mesh.positions[3 * i + k]! / tol)).join(',');
-  const out = new Set<string>();
-  const ix = mesh.indices;
-  for (let t = 0; t < ix.length; t += 3) {
-    const keys = [q(ix[t]!), q(ix[t + 1]!), q(ix[t + 2]!)];
-    let best = 0;
-    for (let r = 1; r < 3; r++) if (keys[r]! < keys[best]!) best = r;
-    out.add([keys[best], keys[(best + 1) % 3], keys[(best + 2) % 3]].join(' '));
-  }
-  return out;
-}
-
 /** Analytic fields on a grid (grid units): positive inside, for `f > iso` with iso 0. */
 export function makeField(dims: [number, number, number], f: (x: number, y: number, z: number) => number): Float32Array {
   const [nx, ny, nz] = dims;

@@ -18,7 +18,6 @@ import {
   makeField,
   maxVertexSetDistance,
   normalAgreement,
-  triangleSet,
 } from '../helpers/mesh-metrics';
 import { blobDecoder, smoothTriplane } from '../helpers/synthetic-decoder';
 
