@@ -158,5 +158,5 @@ describe('CPU density walk', () => {
     expect(c2f.indices).toEqual(dense.indices);
     expect(c2f.stats.evaluations).toBeLessThan(dense.stats.evaluations);
     expect(isClosed(dense)).toBe(true);
-  });
+  }, 60_000);
 });
