@@ -25,6 +25,31 @@ export interface WalkSource extends FieldSource {
 }
 
 /**
+ * A walk source from a function that evaluates layers [first, end) into a fresh field buffer and
+ * returns how many points it evaluated.
+ */
+function walkSource(
+  dims: Dims,
+  evaluated: number,
+  fill: (first: number, end: number, field: GPUBuffer, slabScope: GpuScope) => Promise<number>,
+): WalkSource {
+  let evaluations = evaluated;
+  return {
+    dims,
+    perSlabBinding: true,
+    get evaluations() {
+      return evaluations;
+    },
+    async layers(first, end, slabScope) {
+      const count = (end - first) * dims[1] * dims[2];
+      const field = slabScope.buffer(count * 4, STORAGE | COPY_SRC, 'field');
+      evaluations += await fill(first, end, field, slabScope);
+      return { buffer: field, base: 0, first };
+    },
+  };
+}
+
+/**
  * Prepares a walk over the lattice `dims` on `bounds`: in coarse-to-fine mode this evaluates the
  * coarse lattice and plans the refinement (one small readback). Buffers live in `scope`.
  */
@@ -42,29 +67,19 @@ export async function createWalk(
   const maxPerDim = limits.maxWorkgroupsPerDimension;
   const layer = dims[1] * dims[2];
   const dummy = scope.buffer(4, STORAGE, 'no point list');
-  let evaluations = 0;
 
   if (options.mode === 'dense') {
-    return {
-      dims,
-      perSlabBinding: true,
-      get evaluations() {
-        return evaluations;
-      },
-      async layers(first, end, slabScope) {
-        const count = (end - first) * layer;
-        const results = slabScope.buffer(count * 4, STORAGE | COPY_SRC, 'field');
-        const params = pointJobParams(slabScope, { dims, bounds, mode: PointSource.Range, count, first: first * layer, outBase: first * layer });
-        const encoder = device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        evaluator.encode(pass, slabScope, { params, points: dummy, results, maxPoints: count }, maxPerDim);
-        pass.end();
-        device.queue.submit([encoder.finish()]);
-        await device.queue.onSubmittedWorkDone();
-        evaluations += count;
-        return { buffer: results, base: 0, first };
-      },
-    };
+    return walkSource(dims, 0, async (first, end, results, slabScope) => {
+      const count = (end - first) * layer;
+      const params = pointJobParams(slabScope, { dims, bounds, mode: PointSource.Range, count, first: first * layer, outBase: first * layer });
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      evaluator.encode(pass, slabScope, { params, points: dummy, results, maxPoints: count }, maxPerDim);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      return count;
+    });
   }
 
   const opts = { ...COARSE_TO_FINE_DEFAULTS, ...options.coarseToFine };
@@ -90,7 +105,6 @@ export async function createWalk(
   );
   pass.end();
   const [coarseBytes] = await readBuffers(device, scope, encoder, [{ buffer: coarseValues, size: coarseIdx.length * 4 }]);
-  evaluations = coarseIdx.length;
   const plan = lattice.plan(new Float32Array(coarseBytes!), iso, opts);
   const flags = scope.upload(Uint32Array.from(plan.flags), STORAGE, 'block flags');
   const fill = computePipeline(device, 'c2f-fill', c2fCommonWgsl + c2fFillWgsl);
@@ -105,15 +119,8 @@ export async function createWalk(
     return slabScope.uniform(u, 'coarse-to-fine params');
   };
 
-  return {
-    dims,
-    perSlabBinding: true,
-    get evaluations() {
-      return evaluations;
-    },
-    async layers(first, end, slabScope) {
+  return walkSource(dims, coarseIdx.length, async (first, end, field, slabScope) => {
       const count = (end - first) * layer;
-      const field = slabScope.buffer(count * 4, STORAGE | COPY_SRC, 'field');
       // Refined blocks whose closed box reaches into layers [first, end).
       const blocks = Array.from(plan.refined).filter((id) => {
         const bx = Math.floor(id / blockYZ);
@@ -143,14 +150,12 @@ export async function createWalk(
       pass.end();
       if (list) {
         const [countBytes] = await readBuffers(device, slabScope, encoder, [{ buffer: list, size: 4 }]);
-        evaluations += new Uint32Array(countBytes!)[0]!;
-      } else {
-        device.queue.submit([encoder.finish()]);
-        await device.queue.onSubmittedWorkDone();
+        return new Uint32Array(countBytes!)[0]!;
       }
-      return { buffer: field, base: 0, first };
-    },
-  };
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      return 0;
+  });
 }
 
 /**
