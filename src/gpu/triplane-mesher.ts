@@ -9,6 +9,7 @@ import { marchSlabs } from './marching-cubes';
 import { finishNormals } from './mesh';
 import type { TriplaneMesh } from './reference/triplane-mesher-cpu';
 import { triplaneDecoder } from './triplane-decoder';
+import { throwIfAborted } from '../lib/errors';
 
 /** Options of meshTriplane beyond the public ones: the walk's tuning and forced limits for tests. */
 export interface TriplaneMesherOptions extends Partial<KernelLimits> {
@@ -17,6 +18,10 @@ export interface TriplaneMesherOptions extends Partial<KernelLimits> {
   bounds?: Bounds;
   mode: 'dense' | 'coarse-to-fine';
   coarseToFine?: Partial<CoarseToFineOptions>;
+  /** Checked between stages: an aborted job throws AbortError and frees its GPU buffers. */
+  signal?: AbortSignal;
+  /** Called once the density field is decoded, before marching (for per-stage progress). */
+  onFieldReady?: (decodeMs: number) => void;
 }
 
 /**
@@ -52,6 +57,8 @@ export async function meshTriplane(
       source = wholeBufferSource(dims, buffer);
     }
     const decodeMs = performance.now() - t0;
+    throwIfAborted(options.signal);
+    options.onFieldReady?.(decodeMs);
     const { mesh, extra, timings } = await marchSlabs(device, source, options.threshold, { bounds }, limits, (encoder, vertices, count, slabScope) => {
       const colours = slabScope.buffer(count * 12, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'vertex colours');
       const params = pointJobParams(slabScope, { dims, bounds, mode: PointSource.Vertices, count });
@@ -60,6 +67,7 @@ export async function meshTriplane(
       pass.end();
       return { buffer: colours, floatsPerVertex: 3 };
     });
+    throwIfAborted(options.signal);
     finishNormals(mesh);
     return {
       ...mesh,

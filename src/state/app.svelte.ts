@@ -1,0 +1,292 @@
+import { wrap, type Remote } from 'comlink';
+import type { PrepareApi } from '../../workers/prepare.worker';
+import { AppError, isAbortError } from '../lib/errors';
+import { installErrorTransfer } from '../shared/comlink-errors';
+import { STAGES, type GenerateResult, type ModelStatus, type PipelineEvent, type Stage } from '../shared/pipeline';
+import { PipelineClient, type PipelineInfo } from './pipeline-client';
+import { DEFAULT_MANIFEST_URL, RATIO, RESOLUTION, THRESHOLD, readUrlOptions } from './settings';
+import { userMessage } from './messages';
+
+installErrorTransfer();
+
+/** Progress of one stage as the UI shows it. */
+export interface StageState {
+  state: 'pending' | 'running' | 'done';
+  ms?: number;
+}
+
+/** Bytes of one model file. */
+export interface DownloadState {
+  loaded: number;
+  total: number | undefined;
+  fromCache: boolean;
+}
+
+/** The photo the visitor gave, decoded once in the prepare worker. */
+export interface Photo {
+  name: string;
+  url: string;
+  width: number;
+  height: number;
+  hasAlpha: boolean;
+}
+
+/** The exact 512² image the model will see, and where the object sits in the framed square. */
+export interface Prepared {
+  image: Float32Array;
+  preview: ImageData;
+  ratio: number;
+  ms: number;
+}
+
+export type Phase = 'idle' | 'consent' | 'running' | 'done' | 'error';
+
+/** Workers resolve relative URLs against their own script, so the page resolves them first. */
+function absoluteUrl(url: string): string {
+  return new URL(url, globalThis.location?.href).href;
+}
+
+function freshStages(): Record<Stage, StageState> {
+  return Object.fromEntries(STAGES.map((s) => [s, { state: 'pending' }])) as Record<Stage, StageState>;
+}
+
+/**
+ * All of the app's state and actions. Components read it and call its methods; only this class
+ * creates workers. Large payloads (mesh, images) are `$state.raw` and replaced, never mutated.
+ */
+export class AppState {
+  readonly url = readUrlOptions(globalThis.location?.search ?? '');
+  manifestUrl = $state(absoluteUrl(this.url.manifestUrl ?? DEFAULT_MANIFEST_URL));
+  resolution = $state<number>(RESOLUTION.hardware);
+  threshold = $state<number>(THRESHOLD.default);
+  ratio = $state<number>(RATIO.default);
+  private resolutionTouched = false;
+
+  photo = $state.raw<Photo | null>(null);
+  prepared = $state.raw<Prepared | null>(null);
+  preparing = $state(false);
+
+  phase = $state<Phase>('idle');
+  stages = $state<Record<Stage, StageState>>(freshStages());
+  downloads = $state<Record<string, DownloadState>>({});
+  error = $state<{ code: string; message: string } | null>(null);
+  notice = $state<string | null>(null);
+  result = $state.raw<GenerateResult | null>(null);
+  pipeline = $state.raw<PipelineInfo | null>(null);
+  model = $state.raw<ModelStatus | null>(null);
+  storage = $state.raw<{ usage: number; quota: number; persisted: boolean } | null>(null);
+  /** Set once the visitor accepted the download in the consent prompt. */
+  private consented = false;
+
+  private client: PipelineClient;
+  private prepareWorker: Worker | null = null;
+  private prepareApi: Remote<PrepareApi> | null = null;
+  private jobId = 0;
+  private photoToken = 0;
+
+  constructor() {
+    this.client = new PipelineClient({ manifestUrl: this.manifestUrl, fault: this.url.fault }, { forceCpu: this.url.forceCpu });
+  }
+
+  /** Starts the pipeline worker and reads the model's status; called once the page is shown. */
+  async start(): Promise<void> {
+    try {
+      this.pipeline = await this.client.start();
+      this.applyDefaultResolution();
+      await this.refreshModel();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private applyDefaultResolution(): void {
+    if (this.resolutionTouched || !this.pipeline) return;
+    const slow = this.pipeline.backend === 'wasm' || this.pipeline.adapter?.isFallbackAdapter;
+    this.resolution = slow ? RESOLUTION.fallback : RESOLUTION.hardware;
+  }
+
+  /** The visitor moved the resolution slider: from now on it is theirs. */
+  setResolution(value: number): void {
+    this.resolutionTouched = true;
+    this.resolution = value;
+  }
+
+  /** Re-reads model size, cache state and storage use. */
+  async refreshModel(): Promise<void> {
+    this.model = await this.client.modelStatus();
+    const estimate = await navigator.storage?.estimate?.();
+    const persisted = (await navigator.storage?.persisted?.()) ?? false;
+    this.storage = estimate ? { usage: estimate.usage ?? 0, quota: estimate.quota ?? 0, persisted } : null;
+  }
+
+  /** Points the app at another model manifest (self-hosted or test models). */
+  async setManifestUrl(url: string): Promise<void> {
+    this.manifestUrl = absoluteUrl(url.trim() || DEFAULT_MANIFEST_URL);
+    this.consented = false;
+    await this.client.configure({ manifestUrl: this.manifestUrl, fault: this.url.fault });
+    await this.refreshModel().catch((error: unknown) => this.fail(error));
+  }
+
+  private prepare(): Remote<PrepareApi> {
+    if (!this.prepareApi) {
+      this.prepareWorker = new Worker(new URL('../../workers/prepare.worker.ts', import.meta.url), { type: 'module', name: 'cadlift-prepare' });
+      this.prepareApi = wrap<PrepareApi>(this.prepareWorker);
+    }
+    return this.prepareApi;
+  }
+
+  /** Takes a dropped, picked or pasted file: decodes it off the main thread and frames it. */
+  async setPhoto(file: Blob, name = (file as File).name ?? 'pasted image'): Promise<void> {
+    const token = ++this.photoToken;
+    this.error = null;
+    this.preparing = true;
+    try {
+      const info = await this.prepare().load(file);
+      if (token !== this.photoToken) return;
+      if (this.photo) URL.revokeObjectURL(this.photo.url);
+      this.photo = { name, url: URL.createObjectURL(file), ...info };
+      this.prepared = null;
+      await this.reframe();
+    } catch (error) {
+      if (token === this.photoToken) this.fail(error, false);
+    } finally {
+      if (token === this.photoToken) this.preparing = false;
+    }
+  }
+
+  /** Foreground ratio changed: recompute the exact model input for the preview. */
+  async setRatio(ratio: number): Promise<void> {
+    this.ratio = ratio;
+    await this.reframe();
+  }
+
+  private async reframe(): Promise<void> {
+    if (!this.photo) return;
+    const ratio = this.ratio;
+    const out = await this.prepare().prepare(ratio);
+    if (ratio !== this.ratio) return;
+    this.prepared = { image: out.image, preview: new ImageData(out.preview as ImageDataArray, out.size, out.size), ratio, ms: out.ms };
+  }
+
+  /** Generate: asks for consent before the first download, then runs the pipeline. */
+  async generate(): Promise<void> {
+    if (!this.prepared || this.phase === 'running') return;
+    this.error = null;
+    this.notice = null;
+    try {
+      if (!this.model) await this.refreshModel();
+      if (this.model && !this.model.cached && !this.consented) {
+        this.phase = 'consent';
+        return;
+      }
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    await this.run();
+  }
+
+  /** The visitor accepted the download: ask for persistent storage (page only) and go. */
+  async acceptDownload(): Promise<void> {
+    this.consented = true;
+    await navigator.storage?.persist?.().catch(() => false);
+    await this.run();
+  }
+
+  /** The visitor declined the download. */
+  declineDownload(): void {
+    this.phase = this.result ? 'done' : 'idle';
+  }
+
+  private async run(): Promise<void> {
+    const prepared = this.prepared;
+    if (!prepared) return;
+    const id = ++this.jobId;
+    this.phase = 'running';
+    this.stages = freshStages();
+    this.downloads = {};
+    const onEvent = (event: PipelineEvent): void => {
+      if (id !== this.jobId) return;
+      this.applyEvent(event);
+    };
+    try {
+      const result = await this.client.generate(
+        { image: prepared.image, resolution: this.resolution, threshold: this.threshold, prepareMs: prepared.ms },
+        onEvent,
+        (reason) => {
+          this.pipeline = this.client.info;
+          this.notice = reason;
+        },
+      );
+      if (id !== this.jobId) return;
+      this.pipeline = this.client.info;
+      this.result = result;
+      this.phase = 'done';
+      await this.refreshModel().catch(() => undefined);
+    } catch (error) {
+      if (id !== this.jobId) return;
+      if (isAbortError(error)) {
+        this.phase = this.result ? 'done' : 'idle';
+        return;
+      }
+      this.fail(error);
+    }
+  }
+
+  private applyEvent(event: PipelineEvent): void {
+    if (event.type === 'stage') {
+      this.stages[event.stage] = event.state === 'start' ? { state: 'running' } : { state: 'done', ms: event.ms };
+    } else if (event.type === 'download') {
+      this.downloads[event.file] = { loaded: event.loaded, total: event.total, fromCache: event.fromCache };
+    } else {
+      this.notice = event.message;
+    }
+  }
+
+  /** Cancel: the UI is idle at once, no further progress is shown, the model stays loaded. */
+  async cancel(): Promise<void> {
+    if (this.phase !== 'running') return;
+    this.jobId++;
+    this.phase = this.result ? 'done' : 'idle';
+    this.stages = freshStages();
+    this.downloads = {};
+    await this.client.cancel();
+  }
+
+  /** Writes the current mesh as GLB and offers it as a download. */
+  async downloadGlb(): Promise<void> {
+    if (!this.result) return;
+    try {
+      // glTF-Transform loads on first export, keeping it out of the start-up bundle.
+      const { meshToGlb } = await import('../lib/export-glb');
+      const bytes = await meshToGlb(this.result.mesh, { name: this.photo?.name.replace(/\.[^.]+$/, '') || 'cadlift-model' });
+      const base = (this.photo?.name ?? 'cadlift').replace(/\.[^.]+$/, '');
+      const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'model/gltf-binary' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${base}.glb`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (error) {
+      this.fail(error, false);
+    }
+  }
+
+  /** Deletes the cached model files and shows the space now used. */
+  async deleteModel(): Promise<void> {
+    try {
+      await this.client.deleteCachedModels();
+      this.consented = false;
+      await this.refreshModel();
+    } catch (error) {
+      this.fail(error, false);
+    }
+  }
+
+  private fail(error: unknown, setPhase = true): void {
+    if (!(error instanceof AppError)) console.error(error);
+    this.error = userMessage(error);
+    if (setPhase) this.phase = 'error';
+  }
+}
+

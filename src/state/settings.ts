@@ -1,0 +1,25 @@
+/** Limits and defaults of the generation controls (the issue's UI ranges). */
+export const RESOLUTION = { min: 64, max: 320, step: 8, hardware: 256, fallback: 128 } as const;
+export const THRESHOLD = { min: 1, max: 100, default: 25 } as const;
+export const RATIO = { min: 0.5, max: 1, step: 0.01, default: 0.85 } as const;
+
+/** The default model: the published int8 WebGPU export, described by the app's own manifest. */
+export const DEFAULT_MANIFEST_URL = `${import.meta.env.BASE_URL}models/manifest.json`;
+
+/** Query parameters the app reads: `?model=<manifest url>`, and in test builds `?fault=`. */
+export interface UrlOptions {
+  manifestUrl: string | null;
+  fault: 'device-lost' | 'oom' | undefined;
+  forceCpu: boolean;
+}
+
+/** Reads the page's query string once at start-up. */
+export function readUrlOptions(search: string): UrlOptions {
+  const params = new URLSearchParams(search);
+  const fault = params.get('fault');
+  return {
+    manifestUrl: params.get('model'),
+    fault: fault === 'device-lost' || fault === 'oom' ? fault : undefined,
+    forceCpu: params.get('cpu') === '1',
+  };
+}

@@ -1,0 +1,22 @@
+import { defineConfig } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+/**
+ * Cross-origin isolation lets onnxruntime-web use WASM threads (SharedArrayBuffer). `credentialless`
+ * keeps cross-origin model downloads (Hugging Face and its CDN, which send CORS headers) working.
+ * Production hosts need the same headers: public/_headers carries them for Netlify/Cloudflare Pages.
+ */
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'credentialless',
+};
+
+export default defineConfig({
+  plugins: [svelte()],
+  server: { headers: isolation },
+  preview: { headers: isolation },
+  worker: { format: 'es' },
+  // Pre-bundling would move onnxruntime-web away from the .wasm/.mjs files it loads at run time.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
+});
