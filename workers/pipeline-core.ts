@@ -43,6 +43,32 @@ interface LoadedPipelineModel {
 
 type Emit = (event: PipelineEvent) => void;
 
+/** Live GPU buffers of one device, counted in test builds to prove that jobs leak nothing. */
+interface BufferCensus {
+  live: Set<GPUBuffer>;
+  /** Buffers created while the mesher ran; none may outlive the job. */
+  mesher: Set<GPUBuffer>;
+  inMesher: boolean;
+}
+
+function takeCensus(device: GPUDevice): BufferCensus {
+  const census: BufferCensus = { live: new Set(), mesher: new Set(), inMesher: false };
+  const create = device.createBuffer.bind(device);
+  device.createBuffer = (descriptor: GPUBufferDescriptor): GPUBuffer => {
+    const buffer = create(descriptor);
+    census.live.add(buffer);
+    if (census.inMesher) census.mesher.add(buffer);
+    const destroy = buffer.destroy.bind(buffer);
+    buffer.destroy = () => {
+      census.live.delete(buffer);
+      census.mesher.delete(buffer);
+      destroy();
+    };
+    return buffer;
+  };
+  return census;
+}
+
 /** Tells a lost device and an out-of-memory apart from other failures while meshing. */
 function gpuFailure(error: unknown, gpu: GpuContext | null, lost: boolean): AppError | null {
   if (error instanceof AppError && (error.code === 'gpu-device-lost' || error.code === 'gpu-out-of-memory')) return error;
@@ -66,6 +92,7 @@ export function createPipelineApi(kind: Backend) {
   let model: Promise<LoadedPipelineModel> | null = null;
   let job: AbortController | null = null;
   let faultUsed = false;
+  let census: BufferCensus | null = null;
 
   const fault = (name: Fault): boolean => {
     if (!FAULTS_ENABLED || init?.fault !== name || faultUsed) return false;
@@ -77,6 +104,7 @@ export function createPipelineApi(kind: Backend) {
     if (gpu && !deviceLost) return gpu;
     gpu = await requestGpu();
     deviceLost = false;
+    census = FAULTS_ENABLED ? takeCensus(gpu.device) : null;
     const current = gpu;
     void current.lost.then(() => {
       if (gpu === current) deviceLost = true;
@@ -145,6 +173,7 @@ export function createPipelineApi(kind: Backend) {
     device.pushErrorScope('out-of-memory');
     let mesh: TriplaneMesh | undefined;
     let failure: unknown;
+    if (census) census.inMesher = true;
     try {
       mesh = await meshTriplane(device, triplane, weights, {
         resolution,
@@ -159,6 +188,8 @@ export function createPipelineApi(kind: Backend) {
       });
     } catch (error) {
       failure = error;
+    } finally {
+      if (census) census.inMesher = false;
     }
     const oom = await device.popErrorScope().catch(() => null);
     if (oom || (mesh && fault('oom'))) {
@@ -323,6 +354,11 @@ export function createPipelineApi(kind: Backend) {
     /** Cancels the running job: it throws AbortError, sends no more events, and keeps the session. */
     cancel(): void {
       job?.abort();
+    },
+
+    /** Test builds only: live GPU buffers on the worker's device, and those the mesher left behind. */
+    gpuBufferCensus(): { live: number; mesher: number } | null {
+      return census ? { live: census.live.size, mesher: census.mesher.size } : null;
     },
 
     /** True while the worker can take another job on its current session. */

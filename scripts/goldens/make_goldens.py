@@ -7,10 +7,16 @@ decoder-torch.json: TripoSR's triplane query (F.grid_sample, bilinear, align_cor
 padding) and NeRF MLP on a closed-form triplane and closed-form weights (tests/helpers/golden-inputs.ts
 computes the same inputs), at seeded points, texel centres and points next to the box boundary.
 mc-skimage.json: skimage.measure.marching_cubes (Lorensen) on a closed-form non-cubic field.
+prepare-torch.json: TripoSR's image preparation (alpha box, centred square, ratio padding, grey 0.5
+composite, F.interpolate bilinear antialias) on closed-form RGBA images (tests/helpers/prepare-inputs.ts
+computes the same pixels); framing numbers, every 5th row and column of the 512² output, channel means.
+
+Pass golden names to write only those, e.g. `make_goldens.py prepare`.
 """
 import json
 import math
 import os
+import sys
 
 import numpy as np
 import torch
@@ -86,10 +92,65 @@ def mc_golden():
             'faces': faces.flatten().tolist()}
 
 
+PREPARE_CASES = [('blob', 300, 200, 0.85), ('large', 1400, 900, 0.85), ('small', 90, 70, 0.7),
+                 ('opaque', 257, 130, 1.0)]
+
+
+def prepare_input(name, w, h):
+    """RGBA uint8 [h, w, 4], integer maths only (mirrors prepareInput in tests/helpers/prepare-inputs.ts)."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.int64)
+    if name == 'blob':
+        q = (x - 190) ** 2 * 9 + (y - 80) ** 2 * 16
+        a = np.where(q < 22500, 255, np.where(q < 32400, (32400 - q) * 255 // 9900, 0))
+        rgb = [(x * 3 + y) % 256, ((x // 4 + y // 4) % 2) * 210 + 20, (x * y) % 251]
+    elif name == 'large':
+        a = np.where((x < 50) | (y < 30), 0, np.where(x < 1200, 255, 255 - (x - 1199)))
+        rgb = [(x * 13 + y * 7) % 256, ((x // 3 + y // 2) % 2) * 200 + 30, (x ^ y) & 255]
+    elif name == 'small':
+        a = np.where((x - 40) ** 2 + (y - 30) ** 2 < 400, 255, np.where(x > 60, 128, 0))
+        rgb = [x * 2 + 40, y * 3, ((x + y) % 3) * 100]
+    else:
+        a = np.full_like(x, 255)
+        rgb = [(x * x) % 256, (y * 11) % 256, 128 + ((x // 8) % 2) * 60]
+    return np.stack(rgb + [a], axis=-1).astype(np.uint8)
+
+
+def prepare_golden():
+    """Framing done plainly on the full padded array, then torch's antialiased bilinear resize."""
+    out = {}
+    for name, w, h, ratio in PREPARE_CASES:
+        rgba = prepare_input(name, w, h)
+        ys, xs = np.nonzero(rgba[..., 3] > 0)
+        x0, x1, y0, y1 = int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())
+        crop = rgba[y0:y1 + 1, x0:x1 + 1].astype(np.float64) / 255.0
+        bh, bw = crop.shape[:2]
+        side = max(bw, bh)
+        sx, sy = (side - bw) // 2, (side - bh) // 2
+        padded_side = int(math.floor(side / ratio + 0.5))
+        pad = (padded_side - side) // 2
+        rgb = crop[..., :3] * crop[..., 3:4] + 0.5 * (1 - crop[..., 3:4])
+        canvas = np.full((padded_side, padded_side, 3), 0.5)
+        canvas[pad + sy:pad + sy + bh, pad + sx:pad + sx + bw] = rgb
+        x = torch.from_numpy(canvas.astype(np.float32)).permute(2, 0, 1)[None]
+        y = F.interpolate(x, size=(512, 512), mode='bilinear', antialias=True, align_corners=False)[0]
+        out[name] = {
+            'width': w, 'height': h, 'ratio': ratio,
+            'box': [x0, y0, bw, bh], 'squareSide': side, 'squareOffset': [sx, sy],
+            'paddedSide': padded_side, 'paddedOffset': pad,
+            'stride': 5,
+            'strided': np.round(y[:, ::5, ::5].numpy().astype(np.float64), 6).flatten().tolist(),
+            'means': y.double().mean(dim=(1, 2)).tolist(),
+        }
+    return out
+
+
 if __name__ == '__main__':
+    goldens = {'decoder': ('decoder-torch.json', decoder_golden), 'mc': ('mc-skimage.json', mc_golden),
+               'prepare': ('prepare-torch.json', prepare_golden)}
+    chosen = sys.argv[1:] or list(goldens)
     os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, 'decoder-torch.json'), 'w') as f:
-        json.dump(decoder_golden(), f)
-    with open(os.path.join(OUT, 'mc-skimage.json'), 'w') as f:
-        json.dump(mc_golden(), f)
-    print('wrote', OUT)
+    for key in chosen:
+        filename, make = goldens[key]
+        with open(os.path.join(OUT, filename), 'w') as f:
+            json.dump(make(), f)
+        print('wrote', os.path.join(OUT, filename))

@@ -283,6 +283,11 @@ export class AppState {
     }
   }
 
+  /** Test builds only: GPU buffers alive in the pipeline worker. */
+  gpuBufferCensus(): Promise<{ live: number; mesher: number } | null> {
+    return this.client.gpuBufferCensus();
+  }
+
   private fail(error: unknown, setPhase = true): void {
     if (!(error instanceof AppError)) console.error(error);
     this.error = userMessage(error);

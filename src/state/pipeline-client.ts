@@ -150,6 +150,11 @@ export class PipelineClient {
     }
   }
 
+  /** Test builds only: the worker's live GPU buffers (null on the CPU path or in production). */
+  async gpuBufferCensus(): Promise<{ live: number; mesher: number } | null> {
+    return this.handle ? this.handle.api.gpuBufferCensus() : null;
+  }
+
   /** Terminates the worker (its device, session and buffers go with it). */
   dispose(): void {
     this.handle?.worker.terminate();

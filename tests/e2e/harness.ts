@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test as base, expect, type BrowserContext, type Page, type Route } from '@playwright/test';
+
+/** The default manifest's real Hugging Face URLs; the tests route them to the committed test model. */
+export const HF_PREFIX = 'https://huggingface.co/cgb/triposr-onnx-webgpu/resolve/main/';
+/** Path of the model files on the stand-in CDN (a second origin on loopback, see startCdn). */
+const CDN_PATH = '/xet-bridge/cgb/triposr-onnx-webgpu/';
+const MODEL_DIR = 'tests/fixtures/models/';
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** What the routed model host saw, and any request that tried to leave the machine. */
+export interface Network {
+  modelRequests: string[];
+  foreign: string[];
+  /** File name → bytes to serve instead of the fixture (e.g. a truncated copy). */
+  override: Map<string, Uint8Array>;
+  /** Delay before each model response, to give a test time to cancel mid-download. */
+  delayMs: number;
+}
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'Content-Length, Content-Range, Accept-Ranges, ETag',
+  'cross-origin-resource-policy': 'cross-origin',
+};
+
+function fixture(path: string): Uint8Array {
+  return new Uint8Array(readFileSync(MODEL_DIR + path));
+}
+
+interface Served {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+/** A static file answer with Range support and CORS, as Hugging Face's CDN gives. */
+function serveBytes(rangeHeader: string | undefined, bytes: Uint8Array): Served {
+  const range = /^bytes=(\d+)-(\d*)$/.exec(rangeHeader ?? '');
+  const headers = { ...CORS, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
+  if (!range) return { status: 200, headers, body: bytes };
+  const start = Number(range[1]);
+  const end = range[2] ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
+  if (start >= bytes.length) return { status: 416, headers: { ...CORS, 'content-range': `bytes */${bytes.length}` }, body: new Uint8Array() };
+  return { status: 206, headers: { ...headers, 'content-range': `bytes ${start}-${end}/${bytes.length}` }, body: bytes.subarray(start, end + 1) };
+}
+
+function send(res: ServerResponse, served: Served): void {
+  res.writeHead(served.status, { ...served.headers, 'content-length': String(served.body.length) });
+  res.end(Buffer.from(served.body));
+}
+
+/**
+ * The stand-in CDN: a real HTTP server on another loopback origin. Playwright does not intercept
+ * the request a routed 302 leads to, so the redirect target has to exist, as Hugging Face's does.
+ */
+async function startCdn(network: Network): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...CORS, 'access-control-allow-headers': 'range', 'access-control-allow-methods': 'GET, HEAD' });
+      res.end();
+      return;
+    }
+    const url = `http://localhost${req.url ?? ''}`;
+    network.modelRequests.push(url);
+    const name = (req.url ?? '').slice(CDN_PATH.length);
+    const bytes = network.override.get(name) ?? (() => { try { return fixture(`triposr-test/${name}`); } catch { return null; } })();
+    const reply = (): void => {
+      if (!bytes) send(res, { status: 404, headers: CORS, body: new Uint8Array() });
+      else send(res, serveBytes(req.headers.range, bytes));
+    };
+    if (network.delayMs) setTimeout(reply, network.delayMs);
+    else reply();
+  });
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  return { server, origin: `http://localhost:${(server.address() as AddressInfo).port}` };
+}
+
+/**
+ * Routes every request of a context: loopback passes (test manifests under /test-models/ come from
+ * the fixtures), the Hugging Face URLs 302 to a CDN origin that serves the test model with Range
+ * support and CORS, and anything else is aborted and recorded, so a test can assert privacy.
+ */
+export async function routeNetwork(context: BrowserContext, cdnOrigin: string, network: Network): Promise<void> {
+  const modelFile = async (route: Route, name: string): Promise<void> => {
+    network.modelRequests.push(route.request().url());
+    if (network.delayMs) await new Promise((resolve) => setTimeout(resolve, network.delayMs));
+    const served = serveBytes(route.request().headers()['range'], network.override.get(name) ?? fixture(`triposr-test/${name}`));
+    await route.fulfill({ status: served.status, headers: served.headers, body: Buffer.from(served.body) });
+  };
+  await context.route('**/*', async (route) => {
+    const url = new URL(route.request().url());
+    if (LOOPBACK.has(url.hostname)) {
+      if (url.pathname.startsWith('/test-models/')) {
+        const path = url.pathname.slice('/test-models/'.length);
+        const name = path.split('/').pop()!;
+        if (path.endsWith('.json')) {
+          network.modelRequests.push(url.href);
+          await route.fulfill({ status: 200, contentType: 'application/json', body: Buffer.from(fixture(path)) });
+        } else {
+          await modelFile(route, name);
+        }
+        return;
+      }
+      await route.continue();
+      return;
+    }
+    if (url.href.startsWith(HF_PREFIX)) {
+      network.modelRequests.push(url.href);
+      const name = url.href.slice(HF_PREFIX.length);
+      await route.fulfill({ status: 302, headers: { ...CORS, location: cdnOrigin + CDN_PATH + name } });
+      return;
+    }
+    network.foreign.push(url.href);
+    await route.abort('blockedbyclient');
+  });
+}
+
+/** A test with a routed network that fails when any request left loopback and the model host. */
+export const test = base.extend<{ network: Network }>({
+  network: async ({ context }, use) => {
+    const network: Network = { modelRequests: [], foreign: [], override: new Map(), delayMs: 0 };
+    const cdn = await startCdn(network);
+    await routeNetwork(context, cdn.origin, network);
+    await use(network);
+    cdn.server.close();
+    expect(network.foreign, 'requests to hosts other than loopback and the model host').toEqual([]);
+  },
+});
+export { expect };
+
+/** Opens the app and waits for the pipeline worker to report its backend. */
+export async function openApp(page: Page, query = ''): Promise<void> {
+  page.on('pageerror', (error) => console.log('[pageerror]', error.message));
+  await page.goto(`/${query}`);
+  await expect(page.getByTestId('backend')).not.toHaveText('Starting…');
+}
+
+/** Draws a cut-out test photo in the page (transparent background, a disc of one colour) as PNG bytes. */
+export async function makePhoto(page: Page, options: { colour: string; width?: number; height?: number; opaque?: boolean }): Promise<Buffer> {
+  const base64 = await page.evaluate(async ({ colour, width, height, opaque }) => {
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d')!;
+    if (opaque) {
+      ctx.fillStyle = '#7a8a99';
+      ctx.fillRect(0, 0, width, height);
+    }
+    ctx.fillStyle = colour;
+    ctx.beginPath();
+    ctx.ellipse(width * 0.55, height * 0.45, width * 0.3, height * 0.3, 0, 0, Math.PI * 2);
+    ctx.fill();
+    const blob = await canvas.convertToBlob({ type: 'image/png' });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let s = '';
+    for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s);
+  }, { colour: options.colour, width: options.width ?? 320, height: options.height ?? 240, opaque: options.opaque ?? false });
+  return Buffer.from(base64, 'base64');
+}
+
+/** Gives the app a photo through its file picker and waits for the model-input preview. */
+export async function addPhoto(page: Page, bytes: Buffer, name = 'photo.png', mimeType = 'image/png'): Promise<void> {
+  await page.getByTestId('file-input').setInputFiles({ name, mimeType, buffer: bytes });
+}
+
+/** Waits until the model-input preview shows the current photo framed at the current ratio. */
+export async function waitForPreview(page: Page): Promise<void> {
+  await expect(page.getByTestId('model-input')).not.toHaveAttribute('data-ratio', '');
+}
+
+/** Sets a range input's value as a user dragging it would (fires input events). */
+export async function setSlider(page: Page, testId: string, value: number): Promise<void> {
+  await page.getByTestId(testId).fill(String(value));
+}
+
+/** Presses Generate, accepts the download prompt when it appears, and waits for the result stats. */
+export async function generate(page: Page, options: { accept?: boolean } = {}): Promise<void> {
+  await expect(page.getByTestId('generate')).toBeEnabled();
+  await page.getByTestId('generate').click();
+  if (options.accept ?? true) {
+    const consent = page.getByTestId('consent-accept');
+    const stats = page.getByTestId('stats');
+    await expect(consent.or(page.getByTestId('cancel')).or(stats).first()).toBeVisible();
+    if (await consent.isVisible()) await consent.click();
+  }
+}
+
+/** Waits for a finished job and returns the numbers its stats panel shows. */
+export async function waitForResult(page: Page): Promise<{ vertices: number; triangles: number; backend: string }> {
+  await expect(page.getByTestId('generate')).toBeVisible({ timeout: 200_000 });
+  await expect(page.getByTestId('stats')).toBeVisible();
+  const read = async (id: string): Promise<string> => (await page.getByTestId(id).textContent()) ?? '';
+  return {
+    vertices: Number((await read('stat-vertices')).replace(/,/g, '')),
+    triangles: Number((await read('stat-triangles')).replace(/,/g, '')),
+    backend: await read('stat-backend'),
+  };
+}
