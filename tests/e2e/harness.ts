@@ -18,6 +18,8 @@ export interface Network {
   override: Map<string, Uint8Array>;
   /** Delay before each model response, to give a test time to cancel mid-download. */
   delayMs: number;
+  /** Routes another context (e.g. a second browser) through the same model host. */
+  route(context: BrowserContext): Promise<void>;
 }
 
 const CORS = {
@@ -118,22 +120,34 @@ export async function routeNetwork(context: BrowserContext, cdnOrigin: string, n
   });
 }
 
-/** A test with a routed network that fails when any request left loopback and the model host. */
+/**
+ * A test with a routed network (automatic, so no test can skip it) that fails when any request
+ * left loopback and the model host.
+ */
 export const test = base.extend<{ network: Network }>({
-  network: async ({ context }, use) => {
-    const network: Network = { modelRequests: [], foreign: [], override: new Map(), delayMs: 0 };
+  network: [async ({ context }, use) => {
+    let cdnOrigin = '';
+    const network: Network = {
+      modelRequests: [],
+      foreign: [],
+      override: new Map(),
+      delayMs: 0,
+      route: (other) => routeNetwork(other, cdnOrigin, network),
+    };
     const cdn = await startCdn(network);
-    await routeNetwork(context, cdn.origin, network);
+    cdnOrigin = cdn.origin;
+    await network.route(context);
     await use(network);
     cdn.server.close();
     expect(network.foreign, 'requests to hosts other than loopback and the model host').toEqual([]);
-  },
+  }, { auto: true }],
 });
 export { expect };
 
 /** Opens the app and waits for the pipeline worker to report its backend. */
 export async function openApp(page: Page, query = ''): Promise<void> {
   page.on('pageerror', (error) => console.log('[pageerror]', error.message));
+  page.on('console', (m) => { if (m.type() === 'error' && process.env.E2E_DEBUG) console.log('[console]', m.text()); });
   await page.goto(`/${query}`);
   await expect(page.getByTestId('backend')).not.toHaveText('Starting…');
 }
