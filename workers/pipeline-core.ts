@@ -280,12 +280,14 @@ export function createPipelineApi(kind: Backend) {
     async modelStatus(): Promise<ModelStatus> {
       const m = await ensureManifest();
       const { missing } = await modelDownloadSize(m, store);
+      const cached = missing === 0;
       return {
         id: m.id,
         name: m.name,
         license: m.license,
-        cached: missing === 0,
-        downloadBytes: missing,
+        cached,
+        downloadBytes: missing ?? (cached ? 0 : m.downloadEstimate),
+        downloadIsEstimate: missing === undefined,
         cachedBytes: await cachedModelBytes(store),
       };
     },

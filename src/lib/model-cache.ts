@@ -329,6 +329,9 @@ function manifestProblem(json: unknown, baseUrl: string): string | undefined {
   if (json.licenseUrl !== undefined && typeof json.licenseUrl !== 'string') {
     return 'licenseUrl must be a string';
   }
+  if (json.downloadEstimate !== undefined && !isCount(json.downloadEstimate)) {
+    return 'downloadEstimate must be a whole number of bytes';
+  }
   if (!Array.isArray(json.files)) return 'files must be a list';
   const names = new Set<string>();
   for (const [i, file] of json.files.entries()) {

@@ -39,6 +39,11 @@ export interface ModelManifest {
   licenseUrl?: string;
   /** Upstream revision (a commit hash or tag); a new revision gets a new cache key. */
   revision: string;
+  /**
+   * Approximate download size in bytes, for the consent prompt when the files' exact `bytes` are not
+   * pinned (a manifest that follows an upstream branch). Exact sizes win when given.
+   */
+  downloadEstimate?: number;
   files: ModelFile[];
   contract: ModelContract;
   requirements: ModelRequirements;

@@ -65,6 +65,8 @@ export interface ModelStatus {
   cached: boolean;
   /** Bytes still to download (undefined when the server does not say). */
   downloadBytes: number | undefined;
+  /** True when `downloadBytes` is the manifest's estimate rather than exact file sizes. */
+  downloadIsEstimate: boolean;
   /** Bytes this app keeps in Cache Storage for models. */
   cachedBytes: number;
 }
