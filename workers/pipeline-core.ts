@@ -90,6 +90,8 @@ export function createPipelineApi(kind: Backend) {
   let gpu: GpuContext | null = null;
   let deviceLost = false;
   let model: Promise<LoadedPipelineModel> | null = null;
+  /** The signal of the job loading `model` while it is still loading; a cancelled load is not reused. */
+  let loadingSignal: AbortSignal | null = null;
   let job: AbortController | null = null;
   let faultUsed = false;
   let census: BufferCensus | null = null;
@@ -126,6 +128,10 @@ export function createPipelineApi(kind: Backend) {
 
   /** Downloads (or reads from the cache) and opens the model once; a failed attempt is forgotten. */
   function ensureModel(emit: Emit, signal: AbortSignal): Promise<LoadedPipelineModel> {
+    // A load that a cancelled job started may still be settling: start afresh rather than inherit
+    // its AbortError.
+    if (model && loadingSignal?.aborted) model = null;
+    if (!model) loadingSignal = signal;
     model ??= (async () => {
       const m = await ensureManifest(signal);
       let device: GPUDevice | undefined;
@@ -149,8 +155,16 @@ export function createPipelineApi(kind: Backend) {
       const encoder = await EncoderSession.create(files, m.contract, kind, device);
       return { manifest: m, encoder, weights, fromCache: files.fromCache };
     })();
-    model.catch(() => (model = null));
-    return model;
+    const pending = model;
+    pending.then(
+      () => {
+        if (model === pending) loadingSignal = null;
+      },
+      () => {
+        if (model === pending) model = null;
+      },
+    );
+    return pending;
   }
 
   async function dropModel(): Promise<void> {

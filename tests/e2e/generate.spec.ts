@@ -21,6 +21,7 @@ test('photo → progress → mesh in the viewer → a valid GLB of the expected 
   await expect(page.locator('[data-stage=encoder][data-state=done]')).toBeVisible({ timeout: 200_000 });
   const result = await waitForResult(page);
   expect(result.backend).toContain('WebGPU');
+  await expect(page.getByTestId('stat-triplane')).toHaveText('stayed on GPU');
   expect(result.triangles).toBeGreaterThan(1000);
   await expect(page.getByTestId('viewer')).toHaveAttribute('data-vertices', String(result.vertices));
   expect(network.modelRequests.some((url) => url.includes('triplane_q8.onnx.data'))).toBe(true);
