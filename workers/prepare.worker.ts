@@ -17,18 +17,35 @@ const api = {
   },
 
   /** Frames the loaded photo at `ratio` and returns the model input plus an RGBA preview of it. */
-  prepare(ratio: number): { image: Float32Array; preview: Uint8ClampedArray; size: number; framing: Framing; ms: number } {
+  prepare(ratio: number): Prepared {
     if (!current) throw new Error('No photo is loaded.');
-    const t = performance.now();
-    const prepared = prepareImage(current, { ratio });
-    const ms = performance.now() - t;
-    const preview = previewRgba(prepared.pixels, prepared.size).data;
-    return transfer(
-      { image: prepared.pixels, preview, size: prepared.size, framing: prepared.framing, ms },
-      [prepared.pixels.buffer, preview.buffer],
-    );
+    return frame(current, ratio);
+  },
+
+  /** Decodes and frames a one-off image (a text job's picture) without replacing the loaded photo. */
+  async prepareBlob(blob: Blob, ratio: number): Promise<Prepared> {
+    return frame(await decodeImage(blob), ratio);
   },
 };
+
+interface Prepared {
+  image: Float32Array;
+  preview: Uint8ClampedArray;
+  size: number;
+  framing: Framing;
+  ms: number;
+}
+
+function frame(source: RgbaImage, ratio: number): Prepared {
+  const t = performance.now();
+  const prepared = prepareImage(source, { ratio });
+  const ms = performance.now() - t;
+  const preview = previewRgba(prepared.pixels, prepared.size).data;
+  return transfer(
+    { image: prepared.pixels, preview, size: prepared.size, framing: prepared.framing, ms },
+    [prepared.pixels.buffer, preview.buffer],
+  );
+}
 
 export type PrepareApi = typeof api;
 expose(api);

@@ -17,7 +17,9 @@ export type AppErrorCode =
   | 'image-unreadable'
   | 'image-unsupported'
   | 'image-too-large'
-  | 'no-surface';
+  | 'no-surface'
+  | 'text-to-image-failed'
+  | 'proxy-unconfigured';
 
 /** A failure the user can understand and act on; `message` is one sentence that says what to do. */
 export class AppError extends Error {

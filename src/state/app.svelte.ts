@@ -1,9 +1,10 @@
 import { wrap, type Remote } from 'comlink';
 import type { PrepareApi } from '../../workers/prepare.worker';
-import { AppError, isAbortError } from '../lib/errors';
+import { AppError, abortError, isAbortError, throwIfAborted } from '../lib/errors';
 import { installErrorTransfer } from '../shared/comlink-errors';
 import { STAGES, type GenerateResult, type ModelStatus, type PipelineEvent, type Stage } from '../shared/pipeline';
 import { PipelineClient, type PipelineInfo } from './pipeline-client';
+import { TextJobs } from './text-jobs.svelte';
 import { DEFAULT_MANIFEST_URL, RATIO, RESOLUTION, THRESHOLD, readUrlOptions } from './settings';
 import { userMessage } from './messages';
 
@@ -39,7 +40,7 @@ export interface Prepared {
   ms: number;
 }
 
-export type Phase = 'idle' | 'consent' | 'running' | 'done' | 'error';
+export type Phase = 'idle' | 'running' | 'done' | 'error';
 
 /** Workers resolve relative URLs against their own script, so the page resolves them first. */
 function absoluteUrl(url: string): string {
@@ -77,6 +78,22 @@ export class AppState {
   storage = $state.raw<{ usage: number; quota: number; persisted: boolean } | null>(null);
   /** Set once the visitor accepted the download in the consent prompt. */
   private consented = false;
+  /** The open consent prompt's answer, awaited by whichever job needs the model first. */
+  consentOpen = $state(false);
+  private consentAnswer: Promise<boolean> | null = null;
+  private answerConsent: ((accepted: boolean) => void) | null = null;
+  /** GPU jobs (photo and text) run one at a time, in order. */
+  private gpuLane: Promise<unknown> = Promise.resolve();
+  /** Name for downloads of the current result (photo name or prompt). */
+  resultName = $state('cadlift-model');
+
+  /** Queued text → image → 3D jobs; the proxy URL comes from the build (VITE_PROXY_URL). */
+  readonly text: TextJobs = new TextJobs({
+    proxyUrl: import.meta.env.VITE_PROXY_URL ?? '',
+    ensureConsent: () => this.ensureConsent(),
+    meshImage: (image, onEvent, signal) => this.meshImage(image, onEvent, signal),
+    showResult: (result, name) => this.showResult(result, name),
+  });
 
   private client: PipelineClient;
   private prepareWorker: Worker | null = null;
@@ -174,11 +191,7 @@ export class AppState {
     this.error = null;
     this.notice = null;
     try {
-      if (!this.model) await this.refreshModel();
-      if (this.model && !this.model.cached && !this.consented) {
-        this.phase = 'consent';
-        return;
-      }
+      if (!(await this.ensureConsent())) return;
     } catch (error) {
       this.fail(error);
       return;
@@ -186,16 +199,78 @@ export class AppState {
     await this.run();
   }
 
+  /**
+   * Resolves true when the model is cached or the visitor accepted its download; the first caller
+   * opens the prompt and later ones wait for the same answer.
+   */
+  async ensureConsent(): Promise<boolean> {
+    if (this.consented) return true;
+    if (!this.model) await this.refreshModel();
+    if (this.model?.cached) return true;
+    this.consentAnswer ??= new Promise<boolean>((resolve) => {
+      this.answerConsent = resolve;
+      this.consentOpen = true;
+    });
+    return this.consentAnswer;
+  }
+
+  private closeConsent(accepted: boolean): void {
+    this.consentOpen = false;
+    this.answerConsent?.(accepted);
+    this.answerConsent = null;
+    this.consentAnswer = null;
+  }
+
   /** The visitor accepted the download: ask for persistent storage (page only) and go. */
   async acceptDownload(): Promise<void> {
     this.consented = true;
     await navigator.storage?.persist?.().catch(() => false);
-    await this.run();
+    this.closeConsent(true);
   }
 
   /** The visitor declined the download. */
   declineDownload(): void {
-    this.phase = this.result ? 'done' : 'idle';
+    this.closeConsent(false);
+  }
+
+  /** Runs `job` when the GPU lane is free: one pipeline job at a time, in the order asked. */
+  private useGpu<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.gpuLane.then(job, job);
+    this.gpuLane = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Meshes a one-off image (a text job's picture) framed at the current ratio, in the GPU lane.
+   * Aborting `signal` cancels it wherever it is; the worker keeps its session.
+   */
+  async meshImage(image: Blob, onEvent: (event: PipelineEvent) => void, signal: AbortSignal): Promise<GenerateResult> {
+    const prepared = await this.prepare().prepareBlob(image, this.ratio);
+    return this.useGpu(async () => {
+      throwIfAborted(signal);
+      const onAbort = (): void => void this.client.cancel();
+      signal.addEventListener('abort', onAbort);
+      try {
+        const result = await this.client.generate(
+          { image: prepared.image, resolution: this.resolution, threshold: this.threshold, prepareMs: prepared.ms },
+          (event) => {
+            if (!signal.aborted) onEvent(event);
+          },
+          () => (this.pipeline = this.client.info),
+        );
+        throwIfAborted(signal);
+        return result;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  /** Shows a finished result in the viewer (text jobs call this). */
+  showResult(result: GenerateResult, name: string): void {
+    this.result = result;
+    this.resultName = name;
+    if (this.phase !== 'running') this.phase = 'done';
   }
 
   private async run(): Promise<void> {
@@ -210,17 +285,22 @@ export class AppState {
       this.applyEvent(event);
     };
     try {
-      const result = await this.client.generate(
-        { image: prepared.image, resolution: this.resolution, threshold: this.threshold, prepareMs: prepared.ms },
-        onEvent,
-        (reason) => {
-          this.pipeline = this.client.info;
-          this.notice = reason;
-        },
-      );
+      const result = await this.useGpu(() => {
+        // Cancelled while waiting for the lane: never start.
+        if (id !== this.jobId) throw abortError();
+        return this.client.generate(
+          { image: prepared.image, resolution: this.resolution, threshold: this.threshold, prepareMs: prepared.ms },
+          onEvent,
+          (reason) => {
+            this.pipeline = this.client.info;
+            this.notice = reason;
+          },
+        );
+      });
       if (id !== this.jobId) return;
       this.pipeline = this.client.info;
       this.result = result;
+      this.resultName = this.photo?.name.replace(/\.[^.]+$/, '') || 'cadlift-model';
       this.phase = 'done';
       await this.refreshModel().catch(() => undefined);
     } catch (error) {
@@ -247,10 +327,12 @@ export class AppState {
   async cancel(): Promise<void> {
     if (this.phase !== 'running') return;
     this.jobId++;
+    // Only the photo job is cancelled here; a text job running in the lane has its own Cancel.
+    const ownsGpu = this.stages.download.state !== 'pending';
     this.phase = this.result ? 'done' : 'idle';
     this.stages = freshStages();
     this.downloads = {};
-    await this.client.cancel();
+    if (ownsGpu) await this.client.cancel();
   }
 
   /** Writes the current mesh as GLB and offers it as a download. */
@@ -259,8 +341,8 @@ export class AppState {
     try {
       // glTF-Transform loads on first export, keeping it out of the start-up bundle.
       const { meshToGlb } = await import('../lib/export-glb');
-      const bytes = await meshToGlb(this.result.mesh, { name: this.photo?.name.replace(/\.[^.]+$/, '') || 'cadlift-model' });
-      const base = (this.photo?.name ?? 'cadlift').replace(/\.[^.]+$/, '');
+      const bytes = await meshToGlb(this.result.mesh, { name: this.resultName });
+      const base = this.resultName;
       const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'model/gltf-binary' }));
       const a = document.createElement('a');
       a.href = url;
