@@ -219,7 +219,7 @@ export function createPipelineApi(kind: Backend) {
   async function generateOnGpu(request: GenerateRequest, loaded: LoadedPipelineModel, emit: Emit, signal: AbortSignal, stats: PipelineStats) {
     const context = await ensureGpu();
     emit({ type: 'stage', stage: 'encoder', state: 'start' });
-    let t = performance.now();
+    const t = performance.now();
     const triplane = await loaded.encoder.run(request.image, loaded.manifest.contract, signal);
     let copy: Promise<Float32Array> | null = null;
     try {
@@ -230,7 +230,6 @@ export function createPipelineApi(kind: Backend) {
       copy = (triplane.getData() as Promise<Float32Array>).then((data) => data.slice());
       copy.catch(() => undefined);
       emit({ type: 'stage', stage: 'decode', state: 'start' });
-      t = performance.now();
       try {
         const mesh = await meshOnGpu(context, triplane.gpuBuffer as GPUBuffer, loaded.weights, request, request.resolution, emit, signal);
         stats.triplaneSource = 'gpu-buffer';
@@ -240,8 +239,10 @@ export function createPipelineApi(kind: Backend) {
         const cpuTriplane = failure ? await copy.catch(() => null) : null;
         if (!failure || !cpuTriplane || request.resolution <= MIN_RETRY_RESOLUTION) throw error;
         const lower = Math.max(MIN_RETRY_RESOLUTION, Math.floor(request.resolution / 2));
-        const why = failure.code === 'gpu-device-lost' ? 'The GPU was lost' : 'The GPU ran out of memory';
-        emit({ type: 'notice', code: 'retry-lower-resolution', message: `${why}; retrying at resolution ${lower} on a new device.`, resolution: lower });
+        // A lost device needs a new one; after an out-of-memory the scope has freed the mesher's
+        // buffers, so the same device retries at half the resolution (an eighth of the field).
+        const why = failure.code === 'gpu-device-lost' ? 'The GPU was lost; retrying on a new device' : 'The GPU ran out of memory; retrying';
+        emit({ type: 'notice', code: 'retry-lower-resolution', message: `${why} at resolution ${lower} from the kept triplane.`, resolution: lower });
         stats.retry = { reason: failure.code as 'gpu-device-lost' | 'gpu-out-of-memory', from: request.resolution, to: lower };
         stats.resolution = lower;
         if (failure.code === 'gpu-device-lost' || deviceLost) {
@@ -253,7 +254,7 @@ export function createPipelineApi(kind: Backend) {
         stats.adapter = fresh.adapter;
         emit({ type: 'stage', stage: 'decode', state: 'start' });
         const mesh = await meshOnGpu(fresh, cpuTriplane, loaded.weights, request, lower, emit, signal);
-        stats.triplaneSource = 'gpu-buffer';
+        stats.triplaneSource = 'cpu';
         return mesh;
       }
     } finally {

@@ -45,6 +45,7 @@ for (const fault of ['device-lost', 'oom'] as const) {
     const retried = await waitForResult(page);
     expect(retried.triangles).toBeGreaterThan(100);
     await expect(page.getByTestId('stats')).toContainText('retried from 64');
+    await expect(page.getByTestId('stat-triplane')).toHaveText('CPU copy');
     // The fault fires once; the next job runs at the chosen resolution (on a new session after a loss).
     await generate(page, { accept: false });
     const next = await waitForResult(page);
