@@ -18,6 +18,8 @@ export interface Network {
   override: Map<string, Uint8Array>;
   /** Delay before each model response, to give a test time to cancel mid-download. */
   delayMs: number;
+  /** Answers the app's text-to-image proxy (`/test-proxy/`); unset, such requests fail the test. */
+  textProxy?: (request: { prompt: string; size?: string; quality?: string; stream?: boolean }) => Promise<{ status: number; contentType: string; body: string }>;
   /** Routes another context (e.g. a second browser) through the same model host. */
   route(context: BrowserContext): Promise<void>;
 }
@@ -58,7 +60,7 @@ function send(res: ServerResponse, served: Served): void {
  * The stand-in CDN: a real HTTP server on another loopback origin. Playwright does not intercept
  * the request a routed 302 leads to, so the redirect target has to exist, as Hugging Face's does.
  */
-async function startCdn(network: Network): Promise<{ server: Server; origin: string }> {
+export async function startCdn(network: Network): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { ...CORS, 'access-control-allow-headers': 'range', 'access-control-allow-methods': 'GET, HEAD' });
@@ -95,6 +97,16 @@ export async function routeNetwork(context: BrowserContext, cdnOrigin: string, n
   await context.route('**/*', async (route) => {
     const url = new URL(route.request().url());
     if (LOOPBACK.has(url.hostname)) {
+      if (url.pathname.startsWith('/test-proxy/')) {
+        if (!network.textProxy) {
+          network.foreign.push(url.href);
+          await route.abort('blockedbyclient');
+          return;
+        }
+        const answer = await network.textProxy(JSON.parse(route.request().postData() ?? '{}'));
+        await route.fulfill({ status: answer.status, contentType: answer.contentType, body: answer.body });
+        return;
+      }
       if (url.pathname.startsWith('/test-models/')) {
         const path = url.pathname.slice('/test-models/'.length);
         const name = path.split('/').pop()!;
@@ -121,24 +133,34 @@ export async function routeNetwork(context: BrowserContext, cdnOrigin: string, n
 }
 
 /**
+ * A fresh model host: an empty Network whose `route` sends a context's model requests to a new
+ * stand-in CDN. The tests' fixture and the bench and screenshot scripts share it; `close` stops the CDN.
+ */
+export async function startModelHost(): Promise<{ network: Network; close: () => void }> {
+  let cdnOrigin = '';
+  const network: Network = {
+    modelRequests: [],
+    foreign: [],
+    override: new Map(),
+    delayMs: 0,
+    route: (other) => routeNetwork(other, cdnOrigin, network),
+  };
+  const cdn = await startCdn(network);
+  cdnOrigin = cdn.origin;
+  return { network, close: () => cdn.server.close() };
+}
+
+/**
  * A test with a routed network (automatic, so no test can skip it) that fails when any request
  * left loopback and the model host.
  */
 export const test = base.extend<{ network: Network }>({
   network: [async ({ context }, use) => {
-    let cdnOrigin = '';
-    const network: Network = {
-      modelRequests: [],
-      foreign: [],
-      override: new Map(),
-      delayMs: 0,
-      route: (other) => routeNetwork(other, cdnOrigin, network),
-    };
-    const cdn = await startCdn(network);
-    cdnOrigin = cdn.origin;
+    const host = await startModelHost();
+    const network = host.network;
     await network.route(context);
     await use(network);
-    cdn.server.close();
+    host.close();
     expect(network.foreign, 'requests to hosts other than loopback and the model host').toEqual([]);
   }, { auto: true }],
 });
