@@ -323,6 +323,7 @@ export function createPipelineApi(kind: Backend) {
           mesher: kind === 'webgpu' ? 'webgpu' : 'cpu',
           adapter: kind === 'webgpu' ? (await ensureGpu()).adapter : null,
           modelId: '',
+          modelName: '',
           fromCache: false,
           resolution: request.resolution,
           threshold: request.threshold,
@@ -340,13 +341,15 @@ export function createPipelineApi(kind: Backend) {
           emit({ type: 'stage', stage: name, state: 'done', ms: stats.ms[name] });
           return value;
         };
-        const loaded = await stage('download', () => ensureModel(emit, signal));
-        throwIfAborted(signal);
-        stats.modelId = loaded.manifest.id;
-        stats.fromCache = loaded.fromCache;
+        // The image was prepared by the page's prepare worker before this job; report its time first.
         stats.ms.prepare = request.prepareMs;
         emit({ type: 'stage', stage: 'prepare', state: 'start' });
         emit({ type: 'stage', stage: 'prepare', state: 'done', ms: request.prepareMs });
+        const loaded = await stage('download', () => ensureModel(emit, signal));
+        throwIfAborted(signal);
+        stats.modelId = loaded.manifest.id;
+        stats.modelName = loaded.manifest.name;
+        stats.fromCache = loaded.fromCache;
         const mesh = kind === 'webgpu' ? await generateOnGpu(request, loaded, emit, signal, stats) : await generateOnCpu(request, loaded, emit, signal, stats);
         throwIfAborted(signal);
         stats.ms.decode = mesh.stats.ms.decode;

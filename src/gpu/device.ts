@@ -57,7 +57,7 @@ export async function requestGpu(options: { powerPreference?: GPUPowerPreference
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   const adapter = await gpu?.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
-    throw new AppError('webgpu-unavailable', 'WebGPU is not available in this browser, so CADLift runs on the CPU, which is slower.');
+    throw new AppError('webgpu-unavailable', 'This browser offers no WebGPU; for GPU speed use a recent Chrome, Edge or Safari.');
   }
   const requiredFeatures = ORT_FEATURES.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits: adapterLimits(adapter) });

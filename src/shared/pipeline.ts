@@ -2,7 +2,7 @@ import type { AdapterSummary } from '../gpu/device';
 import type { ResultMesh } from './mesh';
 
 /** Stages a generation goes through, in order; each reports its time. */
-export const STAGES = ['download', 'prepare', 'encoder', 'decode', 'mesh'] as const;
+export const STAGES = ['prepare', 'download', 'encoder', 'decode', 'mesh'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** Which runtime ran a stage: the GPU path or the WASM/CPU fallback. */
@@ -39,6 +39,7 @@ export interface PipelineStats {
   mesher: 'webgpu' | 'cpu';
   adapter: AdapterSummary | null;
   modelId: string;
+  modelName: string;
   fromCache: boolean;
   resolution: number;
   threshold: number;

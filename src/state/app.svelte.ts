@@ -165,7 +165,13 @@ export class AppState {
       this.prepared = null;
       await this.reframe();
     } catch (error) {
-      if (token === this.photoToken) this.fail(error, false);
+      if (token !== this.photoToken) return;
+      this.fail(error, false);
+      // Name the file, and say that what was loaded before is still the photo in use.
+      if (error instanceof AppError) {
+        const kept = this.photo ? ` ${this.photo.name} is still the photo in use.` : '';
+        this.error = { code: error.code, message: `${name}: ${error.message}${kept}` };
+      }
     } finally {
       if (token === this.photoToken) this.preparing = false;
     }
@@ -363,6 +369,20 @@ export class AppState {
     } catch (error) {
       this.fail(error, false);
     }
+  }
+
+  /** What the viewer overlay says while a photo job runs ('' when idle). */
+  get working(): string {
+    if (this.phase !== 'running') return '';
+    const current = STAGES.find((s) => this.stages[s].state === 'running');
+    const labels: Record<Stage, string> = {
+      prepare: 'Preparing the image',
+      download: Object.values(this.downloads).every((d) => d.fromCache) && Object.keys(this.downloads).length ? 'Loading the model from this device' : 'Downloading the model',
+      encoder: 'Reading the photo (encoder)',
+      decode: 'Decoding the 3D density',
+      mesh: 'Building the mesh',
+    };
+    return current ? `${labels[current]}…` : 'Waiting for the GPU…';
   }
 
   /** Test builds only: GPU buffers alive in the pipeline worker. */
