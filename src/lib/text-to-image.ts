@@ -59,6 +59,9 @@ export const PROXY_MESSAGES: Record<string, string> = {
   upstream_bad_request: 'OpenAI did not accept this prompt. Rephrase it and try again.',
   upstream_unavailable: 'OpenAI is unavailable right now. Try again in a few minutes.',
   timeout: 'OpenAI took too long to draw the image. Try again, perhaps with lower quality.',
+  turnstile_failed: 'The human check did not pass. Reload the page and try again.',
+  unauthorized: 'The image service refused this request. Reload the page and try again.',
+  internal: 'The image service hit an internal error. Try again in a moment.',
 };
 
 function proxyError(code: string, retryAfter?: number): ProxyError {
