@@ -58,6 +58,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mulberry32 } from './lib/rng';
 import type { DecoderWeights, DenseLayer } from '../src/gpu/decoder-weights';
 import type { ModelFile, ModelManifest } from '../src/shared/manifest';
 import {
@@ -127,18 +128,6 @@ const CODE = { one: 0, radiusSquared: 1, logit: 2, means: 32, brightness: 35 } a
 
 const ENCODER_SEED = 0x7e57_0001;
 const DECODER_SEED = 0x7e57_0002;
-
-/** Seeded PRNG (mulberry32): the fixtures must not change between runs. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

@@ -1,19 +1,11 @@
+import { mulberry32 } from '../../scripts/lib/rng';
 import { TRIPLANE_CHANNELS, TRIPLANE_SIZE } from '../../src/gpu/constants';
 import type { DecoderWeights, DenseLayer } from '../../src/gpu/decoder-weights';
 import { runMlp, sampleTriplane } from '../../src/gpu/reference/triplane-decoder-cpu';
 import { TRIPLANE_FLOATS } from '../../src/gpu/triplane-decoder';
 
 /** Seeded PRNG (mulberry32): deterministic test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** Standard normal from a uniform source (Box–Muller). */
 export function gaussian(rand: () => number): number {
