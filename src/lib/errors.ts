@@ -17,6 +17,8 @@ export type AppErrorCode =
   | 'image-unreadable'
   | 'image-unsupported'
   | 'image-too-large'
+  | 'image-url-refused'
+  | 'camera-unavailable'
   | 'no-surface'
   | 'text-to-image-failed'
   | 'proxy-unconfigured';

@@ -177,6 +177,38 @@ export class AppState {
     }
   }
 
+  /**
+   * Loads a photo from a web address. Browsers only let a page read another site's image when that
+   * site allows it (CORS); a refusal gets its own message, as it is the site's choice, not a bug.
+   */
+  async setPhotoFromUrl(address: string): Promise<void> {
+    this.error = null;
+    let url: URL;
+    try {
+      url = new URL(address.trim());
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('not http');
+    } catch {
+      this.fail(new AppError('image-unreadable', 'That is not a web address. Paste a link that starts with https://.'), false);
+      return;
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { mode: 'cors', credentials: 'omit' });
+    } catch {
+      this.fail(
+        new AppError('image-url-refused', `${url.host} does not let other sites load its images. Save the image and drop the file here instead.`),
+        false,
+      );
+      return;
+    }
+    if (!response.ok) {
+      this.fail(new AppError('image-url-refused', `${url.host} answered ${response.status} for that image. Check the link, or save the image and drop it here.`), false);
+      return;
+    }
+    const name = decodeURIComponent(url.pathname.split('/').pop() || url.host);
+    await this.setPhoto(await response.blob(), name);
+  }
+
   /** Foreground ratio changed: recompute the exact model input for the preview. */
   async setRatio(ratio: number): Promise<void> {
     this.ratio = ratio;

@@ -20,6 +20,10 @@ export interface Network {
   delayMs: number;
   /** Answers the app's text-to-image proxy (`/test-proxy/`); unset, such requests fail the test. */
   textProxy?: (request: { prompt: string; size?: string; quality?: string; stream?: boolean }) => Promise<{ status: number; contentType: string; body: string }>;
+  /** Images served at `/test-images/<name>` on the app's origin and `/no-cors/<name>` on the CDN's. */
+  images: Map<string, Uint8Array>;
+  /** The stand-in CDN's origin (another loopback origin than the app's). */
+  cdnOrigin: string;
   /** Routes another context (e.g. a second browser) through the same model host. */
   route(context: BrowserContext): Promise<void>;
 }
@@ -68,6 +72,13 @@ export async function startCdn(network: Network): Promise<{ server: Server; orig
       return;
     }
     const url = `http://localhost${req.url ?? ''}`;
+    if (req.url?.startsWith('/no-cors/')) {
+      // A site that serves images but does not let other origins read them.
+      const image = network.images.get(req.url.slice('/no-cors/'.length));
+      res.writeHead(image ? 200 : 404, { 'content-type': 'image/png' });
+      res.end(image ? Buffer.from(image) : undefined);
+      return;
+    }
     network.modelRequests.push(url);
     const name = (req.url ?? '').slice(CDN_PATH.length);
     const bytes = network.override.get(name) ?? (() => { try { return fixture(`triposr-test/${name}`); } catch { return null; } })();
@@ -97,6 +108,11 @@ export async function routeNetwork(context: BrowserContext, cdnOrigin: string, n
   await context.route('**/*', async (route) => {
     const url = new URL(route.request().url());
     if (LOOPBACK.has(url.hostname)) {
+      if (url.pathname.startsWith('/test-images/')) {
+        const image = network.images.get(url.pathname.slice('/test-images/'.length));
+        await route.fulfill(image ? { status: 200, contentType: 'image/png', body: Buffer.from(image) } : { status: 404 });
+        return;
+      }
       if (url.pathname.startsWith('/test-proxy/')) {
         if (!network.textProxy) {
           network.foreign.push(url.href);
@@ -143,10 +159,13 @@ export async function startModelHost(): Promise<{ network: Network; close: () =>
     foreign: [],
     override: new Map(),
     delayMs: 0,
+    images: new Map(),
+    cdnOrigin: '',
     route: (other) => routeNetwork(other, cdnOrigin, network),
   };
   const cdn = await startCdn(network);
   cdnOrigin = cdn.origin;
+  network.cdnOrigin = cdn.origin;
   return { network, close: () => cdn.server.close() };
 }
 
