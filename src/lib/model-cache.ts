@@ -1,7 +1,8 @@
 /**
- * Downloads, verifies and caches the model files a manifest lists. Runs in the pipeline worker (fetch,
- * Cache Storage and `navigator.storage.estimate()` exist there; `persist()` does not, the page asks for
- * it) and in Node for tests, with `fetch` and the store injected.
+ * Downloads, verifies and caches the model files a manifest lists: the image-to-3D model's encoder,
+ * external data and decoder ({@link loadModel}), or a segmenter's model folder ({@link loadModelFiles}).
+ * Runs in workers (fetch, Cache Storage and `navigator.storage.estimate()` exist there; `persist()`
+ * does not, the page asks for it) and in Node for tests, with `fetch` and the store injected.
  *
  * A file is fetched in `pieceBytes` HTTP Range requests; each piece is stored the moment it is complete,
  * so a download cut off by a network error, a cancel or a page reload resumes from its last whole piece.
@@ -13,7 +14,15 @@
  * `<file>/complete` ({ bytes, sha256, pieces, pieceBytes }).
  */
 import { createSHA256, type IHasher } from 'hash-wasm';
-import type { ModelFile, ModelManifest } from '../shared/manifest';
+import type {
+  AnyModelManifest,
+  ModelFile,
+  ModelKind,
+  ModelManifest,
+  ModelManifestBase,
+  ModelManifestKinds,
+  SegmenterManifest,
+} from '../shared/manifest';
 import { AppError, abortError, formatBytes, isAbortError, throwIfAborted } from './errors';
 import { CacheStorageModelStore, type ModelStore } from './model-store';
 import { readOnnxGraph, type OnnxTensor } from './onnx-graph';
@@ -37,7 +46,7 @@ export interface ModelProgress {
   phase: 'checking' | 'downloading' | 'verifying' | 'cached';
 }
 
-/** Options for {@link loadModel}. */
+/** Options for {@link loadModel} and {@link loadModelFiles}. */
 export interface LoadModelOptions {
   /** Cancels the load; pieces already stored are kept for the next call. */
   signal?: AbortSignal;
@@ -64,7 +73,7 @@ export const LOAD_MODEL_DEFAULTS = {
   progressIntervalMs: 100,
 } satisfies LoadModelOptions;
 
-/** Options for {@link fetchManifest}. */
+/** Options for {@link fetchManifest} and {@link fetchSegmenterManifest}. */
 export interface FetchManifestOptions {
   signal?: AbortSignal;
   /** The fetch to use; default the global one. */
@@ -83,6 +92,16 @@ export interface LoadedModel {
   cacheKey: string;
 }
 
+/** A segmenter's files by their path inside the model folder, ready for `createSegmenter`. */
+export interface LoadedModelFiles {
+  manifest: SegmenterManifest;
+  /** Keyed by each file's manifest `name` ('config.json', 'onnx/model.onnx', ...). */
+  files: Map<string, Uint8Array>;
+  /** True when every file came from the cache, with no download. */
+  fromCache: boolean;
+  cacheKey: string;
+}
+
 /** What is left to download, for the consent prompt; undefined where a listed file has no `bytes`. */
 export interface ModelDownloadSize {
   /** All listed files together. */
@@ -92,15 +111,37 @@ export interface ModelDownloadSize {
 }
 
 /** A model's cache key: layout version, id and revision, so a new revision never reuses bytes. */
-export function cacheKey(manifest: Pick<ModelManifest, 'id' | 'revision'>): string {
+export function cacheKey(manifest: Pick<ModelManifestBase, 'id' | 'revision'>): string {
   return `${modelPrefix(manifest.id)}${encodeURIComponent(manifest.revision)}`;
 }
 
-/** Downloads and validates a manifest; file URLs come back absolute, resolved against its URL. */
+/**
+ * Downloads and validates an image-to-3D manifest; file URLs come back absolute, resolved against its
+ * URL. A manifest of another kind is refused with 'manifest-invalid'.
+ */
 export async function fetchManifest(
   url: string,
   options: FetchManifestOptions = {},
 ): Promise<ModelManifest> {
+  return fetchManifestOf(url, 'image-to-3d', options);
+}
+
+/**
+ * Downloads and validates a segmenter manifest (`kind: 'segmenter'`), as {@link fetchManifest} does an
+ * image-to-3D one; a manifest of another kind is refused with 'manifest-invalid'.
+ */
+export async function fetchSegmenterManifest(
+  url: string,
+  options: FetchManifestOptions = {},
+): Promise<SegmenterManifest> {
+  return fetchManifestOf(url, 'segmenter', options);
+}
+
+async function fetchManifestOf<K extends ModelKind>(
+  url: string,
+  kind: K,
+  options: FetchManifestOptions,
+): Promise<ModelManifestKinds[K]> {
   const { signal } = options;
   const fetchFn = options.fetch ?? globalThis.fetch;
   throwIfAborted(signal);
@@ -128,15 +169,28 @@ export async function fetchManifest(
   }
   throwIfAborted(signal);
   // After redirects the files are relative to where the manifest really is.
-  return parseManifest(json, response.url || absolute);
+  return parseManifest(json, response.url || absolute, kind);
 }
 
-/** Checks a parsed manifest's shape and resolves its file URLs against `baseUrl`; throws 'manifest-invalid'. */
-export function parseManifest(json: unknown, baseUrl: string): ModelManifest {
+/**
+ * Checks a parsed manifest's shape and resolves its file URLs against `baseUrl`; throws
+ * 'manifest-invalid', also for a manifest of another kind than `kind` (default 'image-to-3d').
+ * @example
+ * const segmenter = parseManifest(json, 'https://app.example/models/segmenter.json', 'segmenter');
+ */
+export function parseManifest<K extends ModelKind = 'image-to-3d'>(
+  json: unknown,
+  baseUrl: string,
+  kind?: K,
+): ModelManifestKinds[K] {
+  const expected: ModelKind = kind ?? 'image-to-3d';
+  const actual = manifestKind(json);
+  // Before the shape: a manifest of the wrong kind is the problem worth reporting, broken or not.
+  if (actual !== undefined && actual !== expected) throw wrongKind(actual, expected);
   const problem = manifestProblem(json, baseUrl);
   if (problem) throw invalidManifest(problem);
-  const manifest = json as ModelManifest;
-  return {
+  const manifest = json as AnyModelManifest;
+  const parsed: AnyModelManifest = {
     ...manifest,
     files: manifest.files.map((file) => ({
       ...file,
@@ -144,6 +198,7 @@ export function parseManifest(json: unknown, baseUrl: string): ModelManifest {
       ...(file.sha256 === undefined ? {} : { sha256: file.sha256.toLowerCase() }),
     })),
   };
+  return parsed as ModelManifestKinds[K];
 }
 
 /**
@@ -159,29 +214,10 @@ export async function loadModel(
   manifest: ModelManifest,
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
-  const ctx: Context = {
-    store: options.store ?? defaultStore(),
-    fetch: options.fetch ?? globalThis.fetch,
-    signal: options.signal,
-    onProgress: options.onProgress,
-    pieceBytes: Math.max(1, Math.floor(options.pieceBytes ?? LOAD_MODEL_DEFAULTS.pieceBytes)),
-    progressIntervalMs: options.progressIntervalMs ?? LOAD_MODEL_DEFAULTS.progressIntervalMs,
-  };
-  const key = cacheKey(manifest);
   const encoderFile = roleFile(manifest, 'encoder');
   const decoderFile = roleFile(manifest, 'decoder');
-  throwIfAborted(ctx.signal);
-
   // Only listed sizes are known before the encoder names its external data; those are checked here.
-  const size = await downloadSize(ctx.store, manifest, key, ctx.signal);
-  if (size.knownMissing > 0) {
-    await checkFreeSpace(
-      size.knownMissing,
-      options.estimate ?? defaultEstimate(),
-      options.storageMarginBytes ?? LOAD_MODEL_DEFAULTS.storageMarginBytes,
-      ctx.signal,
-    );
-  }
+  const { ctx, key } = await beginLoad(manifest, options);
 
   const encoder = await loadFile(ctx, key, encoderFile);
   const externalData: LoadedModel['externalData'] = [];
@@ -196,10 +232,7 @@ export async function loadModel(
   const decoder = await loadFile(ctx, key, decoderFile);
   fromCache &&= decoder.fromCache;
 
-  // Only now: until the new revision is complete, the old one is what the user can still run.
-  for (const k of await ctx.store.keys(modelPrefix(manifest.id))) {
-    if (!k.startsWith(`${key}/`)) await ctx.store.delete(k);
-  }
+  await deleteOtherRevisions(ctx, manifest, key);
   return {
     manifest,
     encoder: encoder.data,
@@ -211,11 +244,36 @@ export async function loadModel(
 }
 
 /**
+ * Loads every file a segmenter manifest lists from the cache, downloading (or resuming) whatever is
+ * missing, each checked against its `bytes`/`sha256`. Once all are complete, other revisions of the
+ * same model id are deleted.
+ * @example
+ * const manifest = await fetchSegmenterManifest('/models/segmenter.json', { signal });
+ * const { files } = await loadModelFiles(manifest, { signal, onProgress });
+ * const segmenter = await createSegmenter(files, { ...SEGMENTER_DEFAULTS, signal });
+ */
+export async function loadModelFiles(
+  manifest: SegmenterManifest,
+  options: LoadModelOptions = {},
+): Promise<LoadedModelFiles> {
+  const { ctx, key } = await beginLoad(manifest, options);
+  const files = new Map<string, Uint8Array>();
+  let fromCache = true;
+  for (const file of manifest.files) {
+    const loaded = await loadFile(ctx, key, file);
+    files.set(file.name, loaded.data);
+    fromCache &&= loaded.fromCache;
+  }
+  await deleteOtherRevisions(ctx, manifest, key);
+  return { manifest, files, fromCache, cacheKey: key };
+}
+
+/**
  * Bytes of the files the manifest lists, and how many are not cached yet, for the consent prompt.
- * External-data files the manifest does not list are unknown until the encoder is downloaded.
+ * External-data files an image-to-3D manifest does not list are unknown until the encoder is downloaded.
  */
 export async function modelDownloadSize(
-  manifest: ModelManifest,
+  manifest: AnyModelManifest,
   store: ModelStore = defaultStore(),
 ): Promise<ModelDownloadSize> {
   const { total, missing } = await downloadSize(store, manifest, cacheKey(manifest), undefined);
@@ -269,6 +327,44 @@ interface FileResult {
 
 let sharedStore: ModelStore | undefined;
 
+/** The context of one load, with the free space checked for the bytes the manifest lists. */
+async function beginLoad(
+  manifest: AnyModelManifest,
+  options: LoadModelOptions,
+): Promise<{ ctx: Context; key: string }> {
+  const ctx: Context = {
+    store: options.store ?? defaultStore(),
+    fetch: options.fetch ?? globalThis.fetch,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    pieceBytes: Math.max(1, Math.floor(options.pieceBytes ?? LOAD_MODEL_DEFAULTS.pieceBytes)),
+    progressIntervalMs: options.progressIntervalMs ?? LOAD_MODEL_DEFAULTS.progressIntervalMs,
+  };
+  const key = cacheKey(manifest);
+  throwIfAborted(ctx.signal);
+  const size = await downloadSize(ctx.store, manifest, key, ctx.signal);
+  if (size.knownMissing > 0) {
+    await checkFreeSpace(
+      size.knownMissing,
+      options.estimate ?? defaultEstimate(),
+      options.storageMarginBytes ?? LOAD_MODEL_DEFAULTS.storageMarginBytes,
+      ctx.signal,
+    );
+  }
+  return { ctx, key };
+}
+
+/** Only once a load is complete: until then, the old revision is what the user can still run. */
+async function deleteOtherRevisions(
+  ctx: Context,
+  manifest: AnyModelManifest,
+  key: string,
+): Promise<void> {
+  for (const k of await ctx.store.keys(modelPrefix(manifest.id))) {
+    if (!k.startsWith(`${key}/`)) await ctx.store.delete(k);
+  }
+}
+
 function defaultStore(): ModelStore {
   return (sharedStore ??= new CacheStorageModelStore());
 }
@@ -300,6 +396,34 @@ function invalidManifest(problem: string, cause?: unknown): AppError {
   );
 }
 
+const KIND_LABELS: Record<ModelKind, string> = {
+  'image-to-3d': 'an image-to-3D model',
+  segmenter: 'a background-removal (segmenter) model',
+};
+
+function wrongKind(actual: ModelKind, expected: ModelKind): AppError {
+  return new AppError(
+    'manifest-invalid',
+    `The model manifest describes ${KIND_LABELS[actual]}, not ${KIND_LABELS[expected]}; choose the manifest of ${KIND_LABELS[expected]} and retry.`,
+  );
+}
+
+/** The kind a manifest declares (none: 'image-to-3d'); undefined when it is not a manifest or no known kind. */
+function manifestKind(json: unknown): ModelKind | undefined {
+  if (!isObject(json)) return undefined;
+  const kind = json.kind === undefined ? 'image-to-3d' : json.kind;
+  return kind === 'image-to-3d' || kind === 'segmenter' ? kind : undefined;
+}
+
+/** The roles each kind's files may have. */
+const KIND_ROLES: Record<ModelKind, readonly ModelFile['role'][]> = {
+  'image-to-3d': ['encoder', 'encoder-data', 'decoder'],
+  segmenter: ['segmenter'],
+};
+
+/** The segmenter's graph: transformers.js picks it from onnx/ by dtype, so there must be exactly one. */
+const SEGMENTER_GRAPH = /^onnx\/[^/]+\.onnx$/;
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -313,13 +437,26 @@ function isName(value: unknown): value is string {
   return typeof value === 'string' && value !== '' && value !== '.' && value !== '..';
 }
 
+/** A path inside a model folder ('onnx/model.onnx'): '/'-separated names, never leaving the folder. */
+function isRelativePath(value: unknown): value is string {
+  return typeof value === 'string' && !value.includes('\\') && value.split('/').every(isName);
+}
+
 function isNumberList(value: unknown): boolean {
   return Array.isArray(value) && value.every((v) => typeof v === 'number');
+}
+
+function orList(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
 }
 
 function manifestProblem(json: unknown, baseUrl: string): string | undefined {
   if (!isObject(json)) return 'it is not a JSON object';
   if (json.version !== 1) return `version must be 1, not ${JSON.stringify(json.version)}`;
+  const kind = manifestKind(json);
+  if (kind === undefined) {
+    return `kind must be ${orList(Object.keys(KIND_LABELS))}, not ${JSON.stringify(json.kind)}`;
+  }
   for (const field of ['id', 'revision'] as const) {
     if (!isName(json[field])) return `${field} must be a non-empty string`;
   }
@@ -333,14 +470,15 @@ function manifestProblem(json: unknown, baseUrl: string): string | undefined {
     return 'downloadEstimate must be a whole number of bytes';
   }
   if (!Array.isArray(json.files)) return 'files must be a list';
+  const roles = KIND_ROLES[kind];
   const names = new Set<string>();
   for (const [i, file] of json.files.entries()) {
     const at = `files[${i}]`;
     if (!isObject(file)) return `${at} must be an object`;
-    if (file.role !== 'encoder' && file.role !== 'encoder-data' && file.role !== 'decoder') {
-      return `${at}.role must be encoder, encoder-data or decoder`;
-    }
-    if (!isName(file.name)) return `${at}.name must be a file name`;
+    if (!roles.includes(file.role as ModelFile['role'])) return `${at}.role must be ${orList(roles)}`;
+    if (kind === 'segmenter') {
+      if (!isRelativePath(file.name)) return `${at}.name must be a path inside the model folder`;
+    } else if (!isName(file.name)) return `${at}.name must be a file name`;
     if (names.has(file.name)) return `${at}.name "${file.name}" is listed twice`;
     names.add(file.name);
     if (typeof file.url !== 'string' || !isUrl(file.url, baseUrl)) return `${at}.url must be a URL`;
@@ -350,15 +488,39 @@ function manifestProblem(json: unknown, baseUrl: string): string | undefined {
       return `${at}.sha256 must be 64 hex digits`;
     }
   }
+  return kind === 'segmenter' ? segmenterProblem(json, names) : imageTo3dProblem(json);
+}
+
+/** What only an image-to-3D manifest needs, once its files passed the common checks. */
+function imageTo3dProblem(json: Record<string, unknown>): string | undefined {
+  const files = json.files as Record<string, unknown>[];
   for (const role of ['encoder', 'decoder']) {
-    const count = json.files.filter((f) => isObject(f) && f.role === role).length;
+    const count = files.filter((f) => f.role === role).length;
     if (count !== 1) return `it must list exactly one ${role} file, not ${count}`;
   }
-  const { contract, requirements } = json;
+  const { contract } = json;
   if (!isObject(contract) || !isNumberList(contract.image) || !isNumberList(contract.triplane)) {
     return 'contract must give image and triplane shapes';
   }
   if (typeof contract.features !== 'number') return 'contract.features must be a number';
+  return requirementsProblem(json.requirements);
+}
+
+/** What only a segmenter manifest needs, once its files passed the common checks. */
+function segmenterProblem(json: Record<string, unknown>, names: Set<string>): string | undefined {
+  for (const required of ['config.json', 'preprocessor_config.json']) {
+    if (!names.has(required)) return `it must list ${required}`;
+  }
+  const graphs = [...names].filter((name) => SEGMENTER_GRAPH.test(name)).length;
+  if (graphs !== 1) return `it must list exactly one onnx/*.onnx file, not ${graphs}`;
+  const { contract } = json;
+  if (!isObject(contract) || !isNumberList(contract.input) || !isNumberList(contract.output)) {
+    return 'contract must give input and output shapes';
+  }
+  return json.requirements === undefined ? undefined : requirementsProblem(json.requirements);
+}
+
+function requirementsProblem(requirements: unknown): string | undefined {
   if (
     !isObject(requirements) ||
     !isCount(requirements.maxBufferSize) ||
@@ -433,7 +595,7 @@ function completeMatches(
 
 async function downloadSize(
   store: ModelStore,
-  manifest: ModelManifest,
+  manifest: AnyModelManifest,
   key: string,
   signal: AbortSignal | undefined,
 ): Promise<ModelDownloadSize & { knownMissing: number }> {

@@ -5,7 +5,11 @@ import { installErrorTransfer } from '../shared/comlink-errors';
 import { STAGES, type GenerateResult, type ModelStatus, type PipelineEvent, type Stage } from '../shared/pipeline';
 import { PipelineClient, type PipelineInfo } from './pipeline-client';
 import { TextJobs } from './text-jobs.svelte';
-import { DEFAULT_MANIFEST_URL, RATIO, RESOLUTION, THRESHOLD, readUrlOptions } from './settings';
+import { DEFAULT_MANIFEST_URL, DEFAULT_SEGMENTER_URL, RATIO, RESOLUTION, THRESHOLD, readUrlOptions } from './settings';
+import type { MaskStroke } from '../lib/mask-edits';
+
+/** Longest side of the photo preview canvas. */
+const PREVIEW_SIDE = 1024;
 import { userMessage } from './messages';
 
 installErrorTransfer();
@@ -42,6 +46,26 @@ export interface Prepared {
 
 export type Phase = 'idle' | 'running' | 'done' | 'error';
 
+/** Background removal for the current photo, as the photo panel shows it. */
+export interface Removal {
+  /** auto: cut out photos without transparency once the model is on this device; on/off: forced. */
+  mode: 'auto' | 'on' | 'off';
+  status: 'idle' | 'needs-consent' | 'working' | 'done' | 'error';
+  /** Mask values below this (0–255) are dropped. */
+  threshold: number;
+  strokes: MaskStroke[];
+  backend?: string;
+  ms?: number;
+  model?: { name: string; license: string; cached: boolean; downloadBytes: number | undefined };
+}
+
+/** The photo (or its cut-out) as the preview canvas draws it, and where the model's square falls. */
+export interface PhotoView {
+  image: ImageData;
+  scale: number;
+  frame: { x: number; y: number; side: number } | null;
+}
+
 /** Workers resolve relative URLs against their own script, so the page resolves them first. */
 function absoluteUrl(url: string): string {
   return new URL(url, globalThis.location?.href).href;
@@ -64,6 +88,9 @@ export class AppState {
   private resolutionTouched = false;
 
   photo = $state.raw<Photo | null>(null);
+  view = $state.raw<PhotoView | null>(null);
+  removal = $state<Removal>({ mode: 'auto', status: 'idle', threshold: 128, strokes: [] });
+  readonly segmenterUrl = absoluteUrl(this.url.segmenterUrl ?? DEFAULT_SEGMENTER_URL);
   prepared = $state.raw<Prepared | null>(null);
   preparing = $state(false);
 
@@ -163,7 +190,9 @@ export class AppState {
       if (this.photo) URL.revokeObjectURL(this.photo.url);
       this.photo = { name, url: URL.createObjectURL(file), ...info };
       this.prepared = null;
+      this.removal = { ...this.removal, status: 'idle', strokes: [], backend: undefined, ms: undefined };
       await this.reframe();
+      await this.autoRemove();
     } catch (error) {
       if (token !== this.photoToken) return;
       this.fail(error, false);
@@ -221,6 +250,67 @@ export class AppState {
     const out = await this.prepare().prepare(ratio);
     if (ratio !== this.ratio) return;
     this.prepared = { image: out.image, preview: new ImageData(out.preview as ImageDataArray, out.size, out.size), ratio, ms: out.ms };
+    const view = await this.prepare().view(PREVIEW_SIDE);
+    this.view = { image: new ImageData(view.data as ImageDataArray, view.width, view.height), scale: view.scale, frame: out.framing.frame };
+  }
+
+  /** Photos without transparency are cut out automatically once the model is on this device. */
+  private async autoRemove(): Promise<void> {
+    if (!this.photo || this.photo.hasAlpha || this.removal.mode === 'off') return;
+    try {
+      const model = await this.prepare().segmenterStatus(this.segmenterUrl);
+      this.removal.model = model;
+      if (model.cached || this.removal.mode === 'on') await this.removeBackground();
+      else this.removal.status = 'needs-consent';
+    } catch (error) {
+      // Without the segmenter the photo still works as it is, with the background warning.
+      console.warn('Background removal unavailable:', error);
+    }
+  }
+
+  /** Cuts the photo out of its background on this device (the button is the download consent). */
+  async removeBackground(): Promise<void> {
+    if (!this.photo) return;
+    const photo = this.photo;
+    this.removal.status = 'working';
+    try {
+      const done = await this.prepare().removeBackground(this.segmenterUrl, this.removal.threshold);
+      if (photo !== this.photo) return;
+      this.removal = { ...this.removal, status: 'done', backend: done.backend, ms: done.ms, strokes: [] };
+      if (this.removal.model) this.removal.model = { ...this.removal.model, cached: true };
+      await this.reframe();
+    } catch (error) {
+      if (photo !== this.photo) return;
+      this.removal.status = 'error';
+      this.fail(error, false);
+    }
+  }
+
+  /** Background removal mode changed (auto / on / off). */
+  async setRemovalMode(mode: Removal['mode']): Promise<void> {
+    this.removal.mode = mode;
+    if (mode === 'off') {
+      await this.prepare().clearRemoval();
+      this.removal = { ...this.removal, status: 'idle', strokes: [] };
+      await this.reframe();
+    } else if (this.removal.status !== 'done') {
+      if (mode === 'on') await this.removeBackground();
+      else await this.autoRemove();
+    }
+  }
+
+  /** Mask threshold or brush strokes changed: re-cut and re-frame. */
+  async editMask(threshold: number, strokes: MaskStroke[]): Promise<void> {
+    this.removal.threshold = threshold;
+    this.removal.strokes = strokes;
+    if (this.removal.status !== 'done') return;
+    await this.prepare().editMask(threshold, $state.snapshot(strokes) as MaskStroke[]);
+    await this.reframe();
+  }
+
+  /** Undoes the last brush stroke. */
+  undoStroke(): Promise<void> {
+    return this.editMask(this.removal.threshold, this.removal.strokes.slice(0, -1));
   }
 
   /** Generate: asks for consent before the first download, then runs the pipeline. */

@@ -6,9 +6,13 @@ export const RATIO = { min: 0.5, max: 1, step: 0.01, default: 0.85 } as const;
 /** The default model: the published int8 WebGPU export, described by the app's own manifest. */
 export const DEFAULT_MANIFEST_URL = `${import.meta.env.BASE_URL}models/manifest.json`;
 
-/** Query parameters the app reads: `?model=<manifest url>`, and in test builds `?fault=`. */
+/** The background-removal model (BiRefNet-lite), described like the TripoSR model. */
+export const DEFAULT_SEGMENTER_URL = `${import.meta.env.BASE_URL}models/segmenter.json`;
+
+/** Query parameters the app reads: `?model=`, `?segmenter=` (manifest URLs), `?cpu=1`, and in test builds `?fault=`. */
 export interface UrlOptions {
   manifestUrl: string | null;
+  segmenterUrl: string | null;
   fault: 'device-lost' | 'oom' | undefined;
   forceCpu: boolean;
 }
@@ -19,6 +23,7 @@ export function readUrlOptions(search: string): UrlOptions {
   const fault = params.get('fault');
   return {
     manifestUrl: params.get('model'),
+    segmenterUrl: params.get('segmenter'),
     fault: fault === 'device-lost' || fault === 'oom' ? fault : undefined,
     forceCpu: params.get('cpu') === '1',
   };

@@ -99,10 +99,11 @@ export async function startCdn(network: Network): Promise<{ server: Server; orig
  * support and CORS, and anything else is aborted and recorded, so a test can assert privacy.
  */
 export async function routeNetwork(context: BrowserContext, cdnOrigin: string, network: Network): Promise<void> {
-  const modelFile = async (route: Route, name: string): Promise<void> => {
+  const modelFile = async (route: Route, path: string): Promise<void> => {
     network.modelRequests.push(route.request().url());
     if (network.delayMs) await new Promise((resolve) => setTimeout(resolve, network.delayMs));
-    const served = serveBytes(route.request().headers()['range'], network.override.get(name) ?? fixture(`triposr-test/${name}`));
+    const name = path.split('/').pop()!;
+    const served = serveBytes(route.request().headers()['range'], network.override.get(name) ?? fixture(path));
     await route.fulfill({ status: served.status, headers: served.headers, body: Buffer.from(served.body) });
   };
   await context.route('**/*', async (route) => {
@@ -125,12 +126,11 @@ export async function routeNetwork(context: BrowserContext, cdnOrigin: string, n
       }
       if (url.pathname.startsWith('/test-models/')) {
         const path = url.pathname.slice('/test-models/'.length);
-        const name = path.split('/').pop()!;
-        if (path.endsWith('.json')) {
+        if (path.endsWith('.manifest.json')) {
           network.modelRequests.push(url.href);
           await route.fulfill({ status: 200, contentType: 'application/json', body: Buffer.from(fixture(path)) });
         } else {
-          await modelFile(route, name);
+          await modelFile(route, path);
         }
         return;
       }

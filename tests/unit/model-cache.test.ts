@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { AppError, formatBytes } from '../../src/lib/errors';
@@ -7,12 +9,15 @@ import {
   cachedModelBytes,
   deleteCachedModels,
   fetchManifest,
+  fetchSegmenterManifest,
   loadModel,
+  loadModelFiles,
   modelDownloadSize,
+  parseManifest,
   type ModelProgress,
 } from '../../src/lib/model-cache';
 import { CacheStorageModelStore, MemoryModelStore } from '../../src/lib/model-store';
-import type { ModelFile, ModelManifest } from '../../src/shared/manifest';
+import type { ModelFile, ModelManifest, SegmenterManifest } from '../../src/shared/manifest';
 
 const { onnx } = onnxProto;
 
@@ -743,6 +748,181 @@ describe('fetchManifest', () => {
     const error = await appError(fetchManifest(url, { fetch: server.fetch }));
     expect(error.code).toBe('model-download-failed');
     expect(error.message).toContain('HTTP 404');
+  });
+});
+
+describe('segmenter manifests', () => {
+  const fixtures = fileURLToPath(new URL('../fixtures/models/', import.meta.url));
+  const SEG_BASE = 'https://app.example.com/models/';
+  const manifestUrl = `${SEG_BASE}segmenter-test.manifest.json`;
+  const manifestText = readFileSync(`${fixtures}segmenter-test.manifest.json`, 'utf8');
+  const fixture = JSON.parse(manifestText) as SegmenterManifest;
+  const names = ['config.json', 'preprocessor_config.json', 'onnx/model.onnx'];
+  const bytesFor = (name: string): Uint8Array => new Uint8Array(readFileSync(`${fixtures}segmenter-test/${name}`));
+  const key = `v1/segmenter-test/${fixture.revision}`;
+  const json = (value: unknown): Served => ({ bytes: new TextEncoder().encode(JSON.stringify(value)) });
+
+  /** The committed fixture manifest and its folder, served next to each other as the app would. */
+  function segmenterServer(manifest: unknown = fixture): FakeServer {
+    const server = new FakeServer(100).serve(manifestUrl, json(manifest));
+    for (const name of names) server.serve(`${SEG_BASE}segmenter-test/${name}`, { bytes: bytesFor(name) });
+    return server;
+  }
+
+  function withFiles(change: (files: Record<string, unknown>[]) => unknown[]): unknown {
+    return { ...fixture, files: change(fixture.files.map((f) => ({ ...f }))) };
+  }
+
+  it('parses the committed fixture and resolves its URLs against the manifest', async () => {
+    const server = segmenterServer();
+    const m = await fetchSegmenterManifest(manifestUrl, { fetch: server.fetch });
+    expect(m.kind).toBe('segmenter');
+    expect(m.contract).toEqual({ input: [1, 3, 64, 64], output: [1, 1, 64, 64] });
+    expect(m.files.map((f) => [f.role, f.name, f.url])).toEqual(
+      names.map((n) => ['segmenter', n, `${SEG_BASE}segmenter-test/${n}`]),
+    );
+    expect(parseManifest(JSON.parse(manifestText), manifestUrl, 'segmenter')).toEqual(m);
+  });
+
+  it('downloads, verifies and caches every file under its folder path, then loads with no request', async () => {
+    const server = segmenterServer();
+    const store = new MemoryModelStore();
+    const manifest = await fetchSegmenterManifest(manifestUrl, { fetch: server.fetch });
+    expect(await modelDownloadSize(manifest, store)).toEqual({ total: 31 + 388 + 659, missing: 31 + 388 + 659 });
+    const events: ModelProgress[] = [];
+    const loaded = await loadModelFiles(manifest, {
+      store,
+      fetch: server.fetch,
+      pieceBytes: 256,
+      onProgress: (p) => events.push(p),
+    });
+
+    expect(loaded.fromCache).toBe(false);
+    expect(loaded.cacheKey).toBe(key);
+    expect(loaded.manifest).toBe(manifest);
+    expect([...loaded.files.keys()]).toEqual(names);
+    for (const name of names) expect(loaded.files.get(name)).toEqual(bytesFor(name));
+    // In Range pieces like any model file: 659 bytes in pieces of 256.
+    expect(server.requestsFor('model.onnx').map((r) => r.range)).toEqual(['bytes=0-255', 'bytes=256-511', 'bytes=512-658']);
+    // A '/' in a name stays inside one key segment.
+    const complete = JSON.parse(new TextDecoder().decode(await store.get(`${key}/onnx%2Fmodel.onnx/complete`)));
+    expect(complete).toEqual({ bytes: 659, sha256: fixture.files[2]!.sha256, pieces: 3, pieceBytes: 256 });
+    expect(events.filter((e) => e.phase === 'cached').map((e) => e.file)).toEqual(names);
+    expect(await modelDownloadSize(manifest, store)).toEqual({ total: 1078, missing: 0 });
+
+    const before = server.requests.length;
+    const again = await loadModelFiles(manifest, { store, fetch: server.fetch });
+    expect(server.requests.length).toBe(before);
+    expect(again.fromCache).toBe(true);
+    expect(again.files).toEqual(loaded.files);
+  });
+
+  it('discards a file whose checksum does not match and keeps the others', async () => {
+    const server = segmenterServer();
+    const store = new MemoryModelStore();
+    const manifest = await fetchSegmenterManifest(manifestUrl, { fetch: server.fetch });
+    const bad: SegmenterManifest = {
+      ...manifest,
+      files: manifest.files.map((f) => (f.name === 'onnx/model.onnx' ? { ...f, sha256: sha256(bytesOf(659, 4)) } : f)),
+    };
+    const error = await appError(loadModelFiles(bad, { store, fetch: server.fetch }));
+
+    expect(error.code).toBe('model-corrupt');
+    expect(error.message).toBe(
+      'The model file onnx/model.onnx is corrupt: its checksum does not match the manifest; press Generate to download it again.',
+    );
+    expect(await store.keys(`${key}/onnx%2Fmodel.onnx/`)).toEqual([]);
+    expect(await store.get(`${key}/config.json/complete`)).toBeDefined();
+  });
+
+  it('deletes the old revision once a new one is complete, and only its own model', async () => {
+    const server = segmenterServer();
+    const store = new MemoryModelStore();
+    const manifest = await fetchSegmenterManifest(manifestUrl, { fetch: server.fetch });
+    await loadModelFiles(manifest, { store, fetch: server.fetch });
+    await loadModel(manifestOf(), { store, fetch: standardServer().fetch, pieceBytes: PIECE });
+
+    const next = await loadModelFiles({ ...manifest, revision: 'next' }, { store, fetch: server.fetch });
+    expect(next.fromCache).toBe(false);
+    expect(await store.keys(`${key}/`)).toEqual([]);
+    expect((await store.keys('v1/segmenter-test/next/')).length).toBeGreaterThan(0);
+    expect(await store.get('v1/triposr/rev-a/decoder.onnx/complete')).toBeDefined();
+
+    await deleteCachedModels(store, 'segmenter-test');
+    expect(await store.keys('v1/segmenter-test/')).toEqual([]);
+    expect((await store.keys('v1/triposr/')).length).toBeGreaterThan(0);
+  });
+
+  it('refuses the free-space check like any model', async () => {
+    const server = segmenterServer();
+    const manifest = await fetchSegmenterManifest(manifestUrl, { fetch: server.fetch });
+    const before = server.requests.length;
+    const estimate = async (): Promise<StorageEstimate> => ({ quota: 1000, usage: 0 });
+    const error = await appError(loadModelFiles(manifest, { store: new MemoryModelStore(), fetch: server.fetch, estimate }));
+    expect(error.code).toBe('storage-full');
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('is refused by fetchManifest, which wants an image-to-3D model', async () => {
+    const server = segmenterServer();
+    const error = await appError(fetchManifest(manifestUrl, { fetch: server.fetch }));
+    expect(error.code).toBe('manifest-invalid');
+    expect(error.message).toBe(
+      'The model manifest describes a background-removal (segmenter) model, not an image-to-3D model; choose the manifest of an image-to-3D model and retry.',
+    );
+  });
+
+  it('refuses an image-to-3D manifest where a segmenter is wanted', async () => {
+    const server = new FakeServer().serve(manifestUrl, json(manifestOf()));
+    const error = await appError(fetchSegmenterManifest(manifestUrl, { fetch: server.fetch }));
+    expect(error.code).toBe('manifest-invalid');
+    expect(error.message).toMatch(/^The model manifest describes an image-to-3D model, not a background-removal/);
+    // An explicit kind is the same as none.
+    expect(parseManifest({ ...manifestOf(), kind: 'image-to-3d' }, BASE).kind).toBe('image-to-3d');
+  });
+
+  const invalid: [string, unknown, RegExp][] = [
+    ['a name leaving the folder', withFiles((f) => [...f, { ...f[0], name: '../x', url: 'x' }]), /files\[3\]\.name must be a path inside the model folder/],
+    ['a "." segment', withFiles((f) => [f[0], f[1], { ...f[2], name: 'onnx/./model.onnx' }]), /files\[2\]\.name/],
+    ['an absolute name', withFiles((f) => [f[0], f[1], { ...f[2], name: '/onnx/model.onnx' }]), /files\[2\]\.name/],
+    ['a backslash', withFiles((f) => [f[0], f[1], { ...f[2], name: 'onnx\\model.onnx' }]), /files\[2\]\.name/],
+    ['no config.json', withFiles((f) => [f[1], f[2]]), /it must list config\.json/],
+    ['no preprocessor_config.json', withFiles((f) => [f[0], f[2]]), /it must list preprocessor_config\.json/],
+    ['no onnx graph', withFiles((f) => [f[0], f[1]]), /exactly one onnx\/\*\.onnx file, not 0/],
+    ['two onnx graphs', withFiles((f) => [...f, { ...f[2], name: 'onnx/model_fp16.onnx' }]), /exactly one onnx\/\*\.onnx file, not 2/],
+    ['an encoder role', withFiles((f) => [f[0], f[1], { ...f[2], role: 'encoder' }]), /files\[2\]\.role must be segmenter/],
+    ['no contract', { ...fixture, contract: undefined }, /contract must give input and output shapes/],
+    ['a contract of strings', { ...fixture, contract: { input: ['1'], output: [1] } }, /contract must give input and output/],
+    ['bad requirements', { ...fixture, requirements: { maxBufferSize: -1 } }, /requirements must give/],
+    ['an unknown kind', { ...fixture, kind: 'upscaler' }, /kind must be image-to-3d or segmenter, not "upscaler"/],
+  ];
+  for (const [what, value, pattern] of invalid) {
+    it(`rejects a segmenter manifest with ${what}`, async () => {
+      const server = new FakeServer().serve(manifestUrl, json(value));
+      const error = await appError(fetchSegmenterManifest(manifestUrl, { fetch: server.fetch }));
+      expect(error.code).toBe('manifest-invalid');
+      expect(error.message).toMatch(pattern);
+      expect(error.message).toMatch(/^The model manifest is invalid \(.+\); reload the page/);
+    });
+  }
+
+  it('accepts optional requirements and extra files such as external data', () => {
+    const value = withFiles((f) => [...f, { ...f[2], name: 'onnx/model.onnx_data', url: 'x' }]);
+    const m = parseManifest({ ...(value as object), requirements: { maxBufferSize: 1, maxStorageBufferBindingSize: 1 } }, manifestUrl, 'segmenter');
+    expect(m.files.map((f) => f.name)).toContain('onnx/model.onnx_data');
+    expect(m.requirements).toEqual({ maxBufferSize: 1, maxStorageBufferBindingSize: 1 });
+  });
+
+  it('ships a valid manifest for the real model', () => {
+    const real = JSON.parse(readFileSync(fileURLToPath(new URL('../../public/models/segmenter.json', import.meta.url)), 'utf8'));
+    const m = parseManifest(real, 'https://app.example.com/models/segmenter.json', 'segmenter');
+    expect(m).toMatchObject({ kind: 'segmenter', revision: 'main', downloadEstimate: 115000000, license: 'MIT (BiRefNet by ZhengPeng7)' });
+    expect(m.contract).toEqual({ input: [1, 3, 1024, 1024], output: [1, 1, 1024, 1024] });
+    expect(m.files.map((f) => f.url)).toEqual(
+      ['config.json', 'preprocessor_config.json', 'onnx/model_fp16.onnx'].map(
+        (n) => `https://huggingface.co/onnx-community/BiRefNet_lite-ONNX/resolve/main/${n}`,
+      ),
+    );
   });
 });
 
