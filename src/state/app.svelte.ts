@@ -1,4 +1,4 @@
-import { wrap, type Remote } from 'comlink';
+import { proxy, wrap, type Remote } from 'comlink';
 import type { PrepareApi } from '../../workers/prepare.worker';
 import { AppError, abortError, isAbortError, throwIfAborted } from '../lib/errors';
 import { installErrorTransfer } from '../shared/comlink-errors';
@@ -56,6 +56,8 @@ export interface Removal {
   strokes: MaskStroke[];
   backend?: string;
   ms?: number;
+  /** Bytes of the model download while it runs. */
+  download?: { loaded: number; total: number | undefined };
   model?: { name: string; license: string; cached: boolean; downloadBytes: number | undefined };
 }
 
@@ -274,9 +276,12 @@ export class AppState {
     const photo = this.photo;
     this.removal.status = 'working';
     try {
-      const done = await this.prepare().removeBackground(this.segmenterUrl, this.removal.threshold);
+      const onEvent = (event: PipelineEvent): void => {
+        if (event.type === 'download' && !event.fromCache) this.removal.download = { loaded: event.loaded, total: event.total };
+      };
+      const done = await this.prepare().removeBackground(this.segmenterUrl, this.removal.threshold, proxy(onEvent));
       if (photo !== this.photo) return;
-      this.removal = { ...this.removal, status: 'done', backend: done.backend, ms: done.ms, strokes: [] };
+      this.removal = { ...this.removal, status: 'done', backend: done.backend, ms: done.ms, strokes: [], download: undefined };
       if (this.removal.model) this.removal.model = { ...this.removal.model, cached: true };
       await this.reframe();
     } catch (error) {

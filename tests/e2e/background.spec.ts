@@ -1,4 +1,5 @@
 import type { Page } from '@playwright/test';
+import { seriousViolations } from './axe';
 import { addPhoto, expect, generate, makePhoto, openApp, setSlider, test, waitForPreview, waitForResult } from './harness';
 
 const SEGMENTER = '?segmenter=/test-models/segmenter-test.manifest.json';
@@ -51,6 +52,8 @@ test('a photo without alpha: on-device background removal → framed cut-out →
   const at = (x: number, y: number): number[] => cutout.slice((y * 512 + x) * 4, (y * 512 + x) * 4 + 3);
   expect(at(256, 256)[0]).toBeGreaterThan(200);
   expect(at(5, 5)).toEqual([128, 128, 128]);
+
+  expect(await seriousViolations(page), 'background removal panel').toEqual([]);
 
   // Erase a band through the middle, then undo.
   await page.getByTestId('brush-erase').click();
