@@ -54,9 +54,9 @@
  * width) per coordinate, so the decoded surface radius is within sqrt(R² − 3h²/4) … R, i.e. at most
  * 0.001 below R; float32 adds ~1e-6.
  */
+import { writeFixtures } from './lib/fixtures';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mulberry32 } from './lib/rng';
 import type { DecoderWeights, DenseLayer } from '../src/gpu/decoder-weights';
@@ -531,16 +531,7 @@ export function buildTestModels(): Map<string, Uint8Array> {
 
 /** Writes the fixtures under tests/fixtures/models/. */
 export function main(): void {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', TEST_MODELS_DIR);
-  let total = 0;
-  for (const [path, bytes] of buildTestModels()) {
-    const target = join(root, path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, bytes);
-    total += bytes.length;
-    console.log(`${path}  ${bytes.length} bytes`);
-  }
-  console.log(`${total} bytes in ${root}`);
+  writeFixtures(resolve(dirname(fileURLToPath(import.meta.url)), '..', TEST_MODELS_DIR), buildTestModels());
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();

@@ -23,9 +23,9 @@
  * Like BiRefNet's export, the output is logits (the app applies the sigmoid) and the spatial
  * dimensions are symbolic; the real model's size comes from its preprocessor_config.json as here.
  */
+import { writeFixtures } from './lib/fixtures';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { encodeModel, floatTensor, int64Tensor, onnxNode, valueInfo } from './lib/onnx-writer';
 import {
@@ -150,16 +150,7 @@ export function buildTestSegmenter(): Map<string, Uint8Array> {
 
 /** Writes the fixtures under tests/fixtures/models/. */
 export function main(): void {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', SEGMENTER_MODELS_DIR);
-  let total = 0;
-  for (const [path, bytes] of buildTestSegmenter()) {
-    const target = join(root, path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, bytes);
-    total += bytes.length;
-    console.log(`${path}  ${bytes.length} bytes`);
-  }
-  console.log(`${total} bytes in ${root}`);
+  writeFixtures(resolve(dirname(fileURLToPath(import.meta.url)), '..', SEGMENTER_MODELS_DIR), buildTestSegmenter());
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();

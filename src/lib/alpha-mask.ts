@@ -7,7 +7,7 @@
  * resize, which BiRefNet's own preprocessing uses, is the same filter). Rows are streamed, so a 24 MP
  * photo needs a few filter rows of working memory besides its input and output.
  */
-import type { RgbaImage } from './prepare-image';
+import { antialiasWeights, type RgbaImage } from './prepare-image';
 
 /** A straight-alpha mask (0 transparent … 255 opaque), one byte per pixel, row-major. */
 export interface AlphaMask {
@@ -122,47 +122,6 @@ function checkSize(width: number, height: number, length: number, channels: numb
 }
 
 /** One axis of the filter: for each output index, its first source index and `taps` weights. */
-interface AxisFilter {
-  taps: number;
-  first: Int32Array;
-  /** Source indices used by each output: [first, first + count). */
-  count: Int32Array;
-  /** Normalised weights, `taps` per output. */
-  weights: Float64Array;
-}
-
-/**
- * torch's antialiased bilinear weights (aten/src/ATen/native/cpu/UpSampleKernel.cpp,
- * `_compute_indices_weights_aa`) for `n` → `size`, align_corners=False. Equal sizes give the
- * identity exactly (weights 1 and 0).
- */
-function axisFilter(n: number, size: number): AxisFilter {
-  const scale = n / size;
-  const support = scale >= 1 ? scale : 1;
-  const invScale = scale >= 1 ? 1 / scale : 1;
-  const taps = Math.ceil(2 * support) + 2;
-  const filter: AxisFilter = {
-    taps,
-    first: new Int32Array(size),
-    count: new Int32Array(size),
-    weights: new Float64Array(size * taps),
-  };
-  for (let i = 0; i < size; i++) {
-    const centre = scale * (i + 0.5);
-    const xmin = Math.max(Math.floor(centre - support + 0.5), 0);
-    const xmax = Math.min(Math.floor(centre + support + 0.5), n);
-    let total = 0;
-    for (let x = xmin; x < xmax; x++) {
-      const w = Math.max(0, 1 - Math.abs((x - centre + 0.5) * invScale));
-      filter.weights[i * taps + x - xmin] = w;
-      total += w;
-    }
-    for (let k = 0; k < xmax - xmin; k++) filter.weights[i * taps + k]! /= total;
-    filter.first[i] = xmin;
-    filter.count[i] = xmax - xmin;
-  }
-  return filter;
-}
 
 /**
  * Separable resize of a `channels`-interleaved image, one output row at a time: each source row is
@@ -180,8 +139,9 @@ function resample(
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`Output size must be positive integers, got ${width}×${height}.`);
   }
-  const columns = axisFilter(srcWidth, width);
-  const rows = axisFilter(srcHeight, height);
+  // torch's antialiased bilinear per axis, the same weights as the model-input resize.
+  const columns = antialiasWeights(srcWidth, width);
+  const rows = antialiasWeights(srcHeight, height);
   const source = new Float64Array(srcWidth * channels);
   const filtered = new Map<number, Float64Array>();
   const out = new Float64Array(width * channels);

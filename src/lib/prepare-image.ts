@@ -297,25 +297,33 @@ interface AxisPlan {
   grey: Float64Array;
 }
 
+/** One axis of torch's antialiased bilinear resize: for each output, its source window and weights. */
+export interface AntialiasWeights {
+  taps: number;
+  /** Source indices used by each output: [first, first + count). */
+  first: Int32Array;
+  count: Int32Array;
+  /** Normalised weights, `taps` per output. */
+  weights: Float64Array;
+}
+
 /**
  * torch's antialiased bilinear weights (aten/src/ATen/native/cpu/UpSampleKernel.cpp,
  * `_compute_indices_weights_aa`, torch ≥ 1.11) for `n` → `size` with align_corners=False: a
  * triangle filter stretched by the downscale factor, windows clamped at the edges and weights
- * normalised per output. Upscaling gets plain bilinear with edge clamping from the same formula.
+ * normalised per output. Upscaling gets plain bilinear with edge clamping from the same formula;
+ * equal sizes give the identity exactly.
  */
-function planAxis(n: number, size: number, low: number, length: number): AxisPlan {
+export function antialiasWeights(n: number, size: number): AntialiasWeights {
   const scale = n / size;
   const support = scale >= 1 ? scale : 1;
   const invScale = scale >= 1 ? 1 / scale : 1;
   const taps = Math.ceil(2 * support) + 2;
-  const plan: AxisPlan = {
+  const out: AntialiasWeights = {
     taps,
-    low,
     first: new Int32Array(size),
+    count: new Int32Array(size),
     weights: new Float64Array(size * taps),
-    start: new Int32Array(size),
-    end: new Int32Array(size),
-    grey: new Float64Array(size),
   };
   for (let i = 0; i < size; i++) {
     const centre = scale * (i + 0.5);
@@ -324,18 +332,37 @@ function planAxis(n: number, size: number, low: number, length: number): AxisPla
     let total = 0;
     for (let x = xmin; x < xmax; x++) {
       const w = Math.max(0, 1 - Math.abs((x - centre + 0.5) * invScale));
-      plan.weights[i * taps + x - xmin] = w;
+      out.weights[i * taps + x - xmin] = w;
       total += w;
     }
     // torch leaves an all-zero window unnormalised; it cannot happen for these supports.
     const norm = total === 0 ? 1 : 1 / total;
+    for (let k = 0; k < xmax - xmin; k++) out.weights[i * taps + k]! *= norm;
+    out.first[i] = xmin;
+    out.count[i] = xmax - xmin;
+  }
+  return out;
+}
+
+/** The weights of one axis of the padded square, with how much of each window falls on the padding. */
+function planAxis(n: number, size: number, low: number, length: number): AxisPlan {
+  const { taps, first, count, weights } = antialiasWeights(n, size);
+  const plan: AxisPlan = {
+    taps,
+    low,
+    first,
+    weights,
+    start: new Int32Array(size),
+    end: new Int32Array(size),
+    grey: new Float64Array(size),
+  };
+  for (let i = 0; i < size; i++) {
+    const xmin = first[i]!;
+    const xmax = xmin + count[i]!;
     let grey = 0;
     for (let x = xmin; x < xmax; x++) {
-      const k = i * taps + x - xmin;
-      plan.weights[k]! *= norm;
-      if (x < low || x >= low + length) grey += plan.weights[k]!;
+      if (x < low || x >= low + length) grey += weights[i * taps + x - xmin]!;
     }
-    plan.first[i] = xmin;
     plan.start[i] = Math.max(xmin, low) - low;
     plan.end[i] = Math.min(xmax, low + length) - low;
     plan.grey[i] = grey;
