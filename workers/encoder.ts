@@ -48,8 +48,9 @@ export class EncoderSession {
     try {
       session = await ort.InferenceSession.create(files.encoder, options);
     } catch (cause) {
+      // On WebGPU this moves the job to the CPU path; on WASM the model itself is at fault.
       throw new AppError(
-        'model-incompatible',
+        backend === 'webgpu' ? 'gpu-session-failed' : 'model-incompatible',
         `The model could not be loaded on ${backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: ${(cause as Error).message}`,
         { cause },
       );

@@ -90,6 +90,8 @@ export function createPipelineApi(kind: Backend) {
   let gpu: GpuContext | null = null;
   let deviceLost = false;
   let model: Promise<LoadedPipelineModel> | null = null;
+  /** Settles when the previous model load (and the release of an abandoned one) has finished. */
+  let loadChain: Promise<unknown> = Promise.resolve();
   /** The signal of the job loading `model` while it is still loading; a cancelled load is not reused. */
   let loadingSignal: AbortSignal | null = null;
   let job: AbortController | null = null;
@@ -128,11 +130,15 @@ export function createPipelineApi(kind: Backend) {
 
   /** Downloads (or reads from the cache) and opens the model once; a failed attempt is forgotten. */
   function ensureModel(emit: Emit, signal: AbortSignal): Promise<LoadedPipelineModel> {
-    // A load that a cancelled job started may still be settling: start afresh rather than inherit
-    // its AbortError.
-    if (model && loadingSignal?.aborted) model = null;
+    // A load that a cancelled job started may still be settling (a session being built cannot be
+    // interrupted): start afresh once it has settled, rather than inherit its AbortError, and free it.
+    if (model && loadingSignal?.aborted) {
+      const abandoned = model;
+      model = null;
+      loadChain = abandoned.then((m) => m.encoder.release(), () => undefined);
+    }
     if (!model) loadingSignal = signal;
-    model ??= (async () => {
+    model ??= loadChain.then(async () => {
       const m = await ensureManifest(signal);
       let device: GPUDevice | undefined;
       if (kind === 'webgpu') {
@@ -154,7 +160,7 @@ export function createPipelineApi(kind: Backend) {
       const weights = readDecoderOnnx(files.decoder);
       const encoder = await EncoderSession.create(files, m.contract, kind, device);
       return { manifest: m, encoder, weights, fromCache: files.fromCache };
-    })();
+    });
     const pending = model;
     pending.then(
       () => {
@@ -220,7 +226,11 @@ export function createPipelineApi(kind: Backend) {
     const context = await ensureGpu();
     emit({ type: 'stage', stage: 'encoder', state: 'start' });
     const t = performance.now();
-    const triplane = await loaded.encoder.run(request.image, loaded.manifest.contract, signal);
+    const triplane = await loaded.encoder.run(request.image, loaded.manifest.contract, signal).catch((error: unknown) => {
+      // No retry here (the encoder needs the lost session): say what happened, and the next job
+      // gets a fresh worker.
+      throw (isAbortError(error) && !deviceLost) ? error : (gpuFailure(error, context, deviceLost) ?? error);
+    });
     let copy: Promise<Float32Array> | null = null;
     try {
       stats.ms.encoder = performance.now() - t;
@@ -246,7 +256,8 @@ export function createPipelineApi(kind: Backend) {
         stats.retry = { reason: failure.code as 'gpu-device-lost' | 'gpu-out-of-memory', from: request.resolution, to: lower };
         stats.resolution = lower;
         if (failure.code === 'gpu-device-lost' || deviceLost) {
-          // The session is bound to the lost device: it is rebuilt (from the cache) on the next job.
+          // The session is bound to the lost device. Releasing it there crashes ORT's WASM ("null
+          // function"), so it is left alone: the client replaces this whole worker before the next job.
           model = null;
           deviceLost = true;
         }

@@ -18,6 +18,8 @@ let current: RgbaImage | null = null;
 /** The segmenter's mask of `original` while background removal is on. */
 let mask: Uint8ClampedArray | null = null;
 let segmenter: { key: string; promise: Promise<Segmenter> } | null = null;
+/** Bumped by every load and every change of removal, so a late decode or removal is discarded. */
+let generation = 0;
 const store = new CacheStorageModelStore();
 
 /** The background-removal model, downloaded or read from the cache once, then kept. */
@@ -45,7 +47,9 @@ async function loadSegmenter(manifestUrl: string, onEvent?: (event: PipelineEven
 const api = {
   /** Decodes the photo (orientation applied, straight alpha) and keeps it for re-framing. */
   async load(blob: Blob): Promise<{ width: number; height: number; hasAlpha: boolean }> {
+    const mine = ++generation;
     const image = await decodeImage(blob);
+    if (mine !== generation) throw new DOMException('A newer photo replaced this one.', 'AbortError');
     original = image;
     current = image;
     mask = null;
@@ -67,10 +71,11 @@ const api = {
   ): Promise<{ backend: SegmenterBackend; ms: number }> {
     if (!original) throw new Error('No photo is loaded.');
     const photo = original;
+    const mine = ++generation;
     const model = await loadSegmenter(manifestUrl, onEvent);
     const t = performance.now();
     const found = await model.segment(photo);
-    if (original !== photo) throw new DOMException('Another photo was loaded.', 'AbortError');
+    if (mine !== generation) throw new DOMException('Removal was switched off or another photo was loaded.', 'AbortError');
     mask = found;
     current = cutout(photo, found, threshold, []);
     return { backend: model.backend, ms: performance.now() - t };
@@ -84,6 +89,7 @@ const api = {
 
   /** Goes back to the photo as given (removal off). */
   clearRemoval(): void {
+    generation++;
     mask = null;
     current = original;
   },

@@ -8,6 +8,7 @@ export type AppErrorCode =
   | 'adapter-insufficient'
   | 'gpu-device-lost'
   | 'gpu-out-of-memory'
+  | 'gpu-session-failed'
   | 'model-download-failed'
   | 'model-truncated'
   | 'model-corrupt'

@@ -136,7 +136,7 @@ export async function textToImage(proxyUrl: string, prompt: string, options: Par
     });
   } catch {
     throwIfAborted(o.signal);
-    throw new ProxyError('network', 'Could not reach the image service. Check your connection and try again.');
+    throw new ProxyError('network', 'Could not reach the image service, or it does not accept requests from this site. Check your connection and try again.');
   }
   if (!response.ok) {
     const body = (await response.json().catch(() => null)) as { error?: { code?: string } } | null;

@@ -128,6 +128,7 @@ export class AppState {
   private prepareWorker: Worker | null = null;
   private prepareApi: Remote<PrepareApi> | null = null;
   private jobId = 0;
+  private photoJob: AbortController | null = null;
   private photoToken = 0;
 
   constructor() {
@@ -169,6 +170,7 @@ export class AppState {
   async setManifestUrl(url: string): Promise<void> {
     this.manifestUrl = absoluteUrl(url.trim() || DEFAULT_MANIFEST_URL);
     this.consented = false;
+    this.model = null;
     await this.client.configure({ manifestUrl: this.manifestUrl, fault: this.url.fault });
     await this.refreshModel().catch((error: unknown) => this.fail(error));
   }
@@ -249,7 +251,15 @@ export class AppState {
   private async reframe(): Promise<void> {
     if (!this.photo) return;
     const ratio = this.ratio;
-    const out = await this.prepare().prepare(ratio);
+    let out;
+    try {
+      out = await this.prepare().prepare(ratio);
+    } catch (error) {
+      // E.g. a mask edited down to nothing: nothing to frame, so nothing to generate from.
+      this.prepared = null;
+      this.fail(error, false);
+      return;
+    }
     if (ratio !== this.ratio) return;
     this.prepared = { image: out.image, preview: new ImageData(out.preview as ImageDataArray, out.size, out.size), ratio, ms: out.ms };
     const view = await this.prepare().view(PREVIEW_SIDE);
@@ -274,19 +284,22 @@ export class AppState {
   async removeBackground(): Promise<void> {
     if (!this.photo) return;
     const photo = this.photo;
+    if (this.removal.status === 'working') return;
     this.removal.status = 'working';
+    this.removal.download = undefined;
     try {
       const onEvent = (event: PipelineEvent): void => {
         if (event.type === 'download' && !event.fromCache) this.removal.download = { loaded: event.loaded, total: event.total };
       };
       const done = await this.prepare().removeBackground(this.segmenterUrl, this.removal.threshold, proxy(onEvent));
-      if (photo !== this.photo) return;
+      if (photo !== this.photo || this.removal.mode === 'off') return;
       this.removal = { ...this.removal, status: 'done', backend: done.backend, ms: done.ms, strokes: [], download: undefined };
       if (this.removal.model) this.removal.model = { ...this.removal.model, cached: true };
       await this.reframe();
     } catch (error) {
-      if (photo !== this.photo) return;
+      if (photo !== this.photo || isAbortError(error)) return;
       this.removal.status = 'error';
+      this.removal.download = undefined;
       this.fail(error, false);
     }
   }
@@ -298,7 +311,7 @@ export class AppState {
       await this.prepare().clearRemoval();
       this.removal = { ...this.removal, status: 'idle', strokes: [] };
       await this.reframe();
-    } else if (this.removal.status !== 'done') {
+    } else if (this.removal.status !== 'done' && this.removal.status !== 'working') {
       if (mode === 'on') await this.removeBackground();
       else await this.autoRemove();
     }
@@ -357,8 +370,8 @@ export class AppState {
   /** The visitor accepted the download: ask for persistent storage (page only) and go. */
   async acceptDownload(): Promise<void> {
     this.consented = true;
-    await navigator.storage?.persist?.().catch(() => false);
     this.closeConsent(true);
+    await navigator.storage?.persist?.().catch(() => false);
   }
 
   /** The visitor declined the download. */
@@ -381,21 +394,16 @@ export class AppState {
     const prepared = await this.prepare().prepareBlob(image, this.ratio);
     return this.useGpu(async () => {
       throwIfAborted(signal);
-      const onAbort = (): void => void this.client.cancel();
-      signal.addEventListener('abort', onAbort);
-      try {
-        const result = await this.client.generate(
-          { image: prepared.image, resolution: this.resolution, threshold: this.threshold, prepareMs: prepared.ms },
-          (event) => {
-            if (!signal.aborted) onEvent(event);
-          },
-          () => (this.pipeline = this.client.info),
-        );
-        throwIfAborted(signal);
-        return result;
-      } finally {
-        signal.removeEventListener('abort', onAbort);
-      }
+      const result = await this.client.generate(
+        { image: prepared.image, resolution: this.resolution, threshold: this.threshold, prepareMs: prepared.ms },
+        (event) => {
+          if (!signal.aborted) onEvent(event);
+        },
+        () => (this.pipeline = this.client.info),
+        signal,
+      );
+      throwIfAborted(signal);
+      return result;
     });
   }
 
@@ -410,6 +418,8 @@ export class AppState {
     const prepared = this.prepared;
     if (!prepared) return;
     const id = ++this.jobId;
+    const job = new AbortController();
+    this.photoJob = job;
     this.phase = 'running';
     this.stages = freshStages();
     this.downloads = {};
@@ -420,7 +430,7 @@ export class AppState {
     try {
       const result = await this.useGpu(() => {
         // Cancelled while waiting for the lane: never start.
-        if (id !== this.jobId) throw abortError();
+        throwIfAborted(job.signal);
         return this.client.generate(
           { image: prepared.image, resolution: this.resolution, threshold: this.threshold, prepareMs: prepared.ms },
           onEvent,
@@ -428,6 +438,7 @@ export class AppState {
             this.pipeline = this.client.info;
             this.notice = reason;
           },
+          job.signal,
         );
       });
       if (id !== this.jobId) return;
@@ -460,12 +471,12 @@ export class AppState {
   async cancel(): Promise<void> {
     if (this.phase !== 'running') return;
     this.jobId++;
-    // Only the photo job is cancelled here; a text job running in the lane has its own Cancel.
-    const ownsGpu = this.stages.download.state !== 'pending';
     this.phase = this.result ? 'done' : 'idle';
     this.stages = freshStages();
     this.downloads = {};
-    if (ownsGpu) await this.client.cancel();
+    // Only the photo job is cancelled here (wherever it is); a text job has its own Cancel.
+    this.photoJob?.abort();
+    this.photoJob = null;
   }
 
   /** Writes the current mesh as GLB and offers it as a download. */

@@ -1,6 +1,6 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { PipelineApi } from '../../workers/pipeline-core';
-import { AppError, abortError } from '../lib/errors';
+import { AppError, abortError, throwIfAborted } from '../lib/errors';
 import { installErrorTransfer } from '../shared/comlink-errors';
 import type { AdapterSummary } from '../gpu/device';
 import type { Backend, GenerateRequest, GenerateResult, ModelStatus, PipelineEvent, PipelineInit } from '../shared/pipeline';
@@ -14,6 +14,9 @@ interface WorkerHandle {
   backend: Backend;
   worker: Worker;
   api: Remote<PipelineApi>;
+  /** Resolves when the worker is terminated: a call pending on it will never settle. */
+  gone: Promise<void>;
+  terminate: () => void;
 }
 
 function spawn(backend: Backend): WorkerHandle {
@@ -21,7 +24,14 @@ function spawn(backend: Backend): WorkerHandle {
     backend === 'webgpu'
       ? new Worker(new URL('../../workers/pipeline.worker.ts', import.meta.url), { type: 'module', name: 'cadlift-pipeline' })
       : new Worker(new URL('../../workers/fallback.worker.ts', import.meta.url), { type: 'module', name: 'cadlift-fallback' });
-  return { backend, worker, api: wrap<PipelineApi>(worker) };
+  let terminate = (): void => undefined;
+  const gone = new Promise<void>((resolve) => {
+    terminate = () => {
+      worker.terminate();
+      resolve();
+    };
+  });
+  return { backend, worker, api: wrap<PipelineApi>(worker), gone, terminate };
 }
 
 /** What the UI learns when the pipeline starts. */
@@ -42,6 +52,9 @@ export class PipelineClient {
   private init: PipelineInit;
   private forceCpu: boolean;
   private running: { reject: (error: unknown) => void } | null = null;
+  private starting: Promise<PipelineInfo> | null = null;
+  /** The worker's current job: settled, or its worker gone. The next job waits for it. */
+  private inflight: Promise<unknown> = Promise.resolve();
   info: PipelineInfo | null = null;
 
   constructor(init: PipelineInit, options: { forceCpu?: boolean } = {}) {
@@ -49,9 +62,14 @@ export class PipelineClient {
     this.forceCpu = options.forceCpu ?? false;
   }
 
-  /** Starts (or restarts) the worker and reports which backend it runs on. */
-  async start(): Promise<PipelineInfo> {
-    if (this.handle && this.info) return this.info;
+  /** Starts (or restarts) the worker and reports which backend it runs on; concurrent calls share one start. */
+  start(): Promise<PipelineInfo> {
+    if (this.handle && this.info) return Promise.resolve(this.info);
+    this.starting ??= this.spawnPreferred().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  private async spawnPreferred(): Promise<PipelineInfo> {
     if (!this.forceCpu) {
       const gpu = spawn('webgpu');
       try {
@@ -60,7 +78,7 @@ export class PipelineClient {
         this.info = { ...configured, fallbackReason: null };
         return this.info;
       } catch (error) {
-        gpu.worker.terminate();
+        gpu.terminate();
         if (!(error instanceof AppError)) console.error('WebGPU pipeline failed to start:', error);
         return this.startFallback(error instanceof AppError ? error.message : 'WebGPU failed to start.');
       }
@@ -98,36 +116,56 @@ export class PipelineClient {
    * Runs one job. On the GPU path, a session that fails to build (or a model the GPU cannot hold)
    * moves the pipeline to the CPU worker once, with `onFallback` telling the UI why.
    */
-  async generate(request: GenerateRequest, onEvent: (event: PipelineEvent) => void, onFallback?: (reason: string) => void): Promise<GenerateResult> {
-    await this.start();
+  async generate(
+    request: GenerateRequest,
+    onEvent: (event: PipelineEvent) => void,
+    onFallback?: (reason: string) => void,
+    signal?: AbortSignal,
+  ): Promise<GenerateResult> {
+    const onAbort = (): void => void this.cancel();
+    signal?.addEventListener('abort', onAbort);
     try {
-      return await this.run(request, onEvent);
-    } catch (error) {
-      const code = error instanceof AppError ? error.code : null;
-      if (this.handle?.backend === 'webgpu' && (code === 'model-incompatible' || code === 'adapter-insufficient' || code === 'webgpu-unavailable')) {
-        this.dispose();
-        const info = await this.startFallback((error as AppError).message);
-        onFallback?.(info.fallbackReason ?? '');
-        return this.run(request, onEvent);
+      // A cancelled job may still be winding down in the worker: never run two at once.
+      await this.inflight;
+      throwIfAborted(signal);
+      await this.start();
+      throwIfAborted(signal);
+      try {
+        return await this.run(request, onEvent, signal);
+      } catch (error) {
+        const code = error instanceof AppError ? error.code : null;
+        if (this.handle?.backend === 'webgpu' && (code === 'gpu-session-failed' || code === 'adapter-insufficient' || code === 'webgpu-unavailable')) {
+          this.dispose();
+          const info = await this.startFallback((error as AppError).message);
+          onFallback?.(info.fallbackReason ?? '');
+          throwIfAborted(signal);
+          return await this.run(request, onEvent, signal);
+        }
+        throw error;
       }
-      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  private async run(request: GenerateRequest, onEvent: (event: PipelineEvent) => void): Promise<GenerateResult> {
+  private async run(request: GenerateRequest, onEvent: (event: PipelineEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
     const handle = this.handle!;
-    if (!(await handle.api.isHealthy())) {
+    const healthy = await Promise.race([handle.api.isHealthy(), handle.gone.then(() => false)]);
+    throwIfAborted(signal);
+    if (!healthy) {
       // A lost device took the ORT session with it: a fresh worker rebuilds both from the cache.
       this.dispose();
       await this.start();
-      return this.run(request, onEvent);
+      return this.run(request, onEvent, signal);
     }
     const callback = proxy(onEvent);
     try {
       return await new Promise<GenerateResult>((resolve, reject) => {
         this.running = { reject };
         // The image is copied, not transferred: the UI keeps showing it and may generate again.
-        handle.api.generate(request, callback).then(resolve, reject);
+        const call = handle.api.generate(request, callback);
+        this.inflight = Promise.race([call.catch(() => undefined), handle.gone]);
+        call.then(resolve, reject);
       });
     } finally {
       this.running = null;
@@ -157,7 +195,7 @@ export class PipelineClient {
 
   /** Terminates the worker (its device, session and buffers go with it). */
   dispose(): void {
-    this.handle?.worker.terminate();
+    this.handle?.terminate();
     this.handle = null;
     this.info = null;
   }
