@@ -128,6 +128,8 @@ export class AppState {
   private prepareWorker: Worker | null = null;
   private prepareApi: Remote<PrepareApi> | null = null;
   private jobId = 0;
+  private reframing: Promise<void> | null = null;
+  private reframeAgain = false;
   private photoJob: AbortController | null = null;
   private photoToken = 0;
 
@@ -245,7 +247,18 @@ export class AppState {
   /** Foreground ratio changed: recompute the exact model input for the preview. */
   async setRatio(ratio: number): Promise<void> {
     this.ratio = ratio;
-    await this.reframe();
+    // A slider sends many values while it moves; frame the latest one, never a queue of them.
+    if (this.reframing) {
+      this.reframeAgain = true;
+      return this.reframing;
+    }
+    this.reframing = (async () => {
+      do {
+        this.reframeAgain = false;
+        await this.reframe();
+      } while (this.reframeAgain);
+    })().finally(() => (this.reframing = null));
+    return this.reframing;
   }
 
   private async reframe(): Promise<void> {
@@ -503,6 +516,8 @@ export class AppState {
     try {
       await this.client.deleteCachedModels();
       this.consented = false;
+      // The store holds the background-removal model too; it is gone as well.
+      if (this.removal.model) this.removal.model = { ...this.removal.model, cached: false };
       await this.refreshModel();
     } catch (error) {
       this.fail(error, false);
