@@ -14,6 +14,10 @@ test('axe-core finds no serious violations on the main screens', async ({ page }
   await waitForResult(page);
   await page.getByRole('group').getByText('Model and storage').click();
   expect(await seriousViolations(page), 'result with stats and model panel').toEqual([]);
-  await page.getByTestId('tab-text').click();
+  // Tabs follow the WAI-ARIA keyboard pattern: arrows move between them.
+  await page.getByRole('tab', { name: 'Photo' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Text' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('tab', { name: 'Text' })).toBeFocused();
   expect(await seriousViolations(page), 'text tab').toEqual([]);
 });
