@@ -1,7 +1,7 @@
 import { transfer } from 'comlink';
 import type * as ort from 'onnxruntime-web/webgpu';
 import { requestGpu, type GpuContext } from '../src/gpu/device';
-import { readDecoderOnnx, type DecoderWeights } from '../src/gpu/decoder-weights';
+import { DecoderGraphError, readDecoderOnnx, type DecoderWeights } from '../src/gpu/decoder-weights';
 import { meshTriplane } from '../src/gpu/triplane-mesher';
 import { meshTriplaneCpu, type TriplaneMesh } from '../src/gpu/reference/triplane-mesher-cpu';
 import { AppError, isAbortError, throwIfAborted } from '../src/lib/errors';
@@ -157,7 +157,13 @@ export function createPipelineApi(kind: Backend) {
         store,
         onProgress: (p) => emit({ type: 'download', file: p.file, loaded: p.loaded, total: p.total, fromCache: p.fromCache }),
       });
-      const weights = readDecoderOnnx(files.decoder);
+      let weights: DecoderWeights;
+      try {
+        weights = readDecoderOnnx(files.decoder);
+      } catch (cause) {
+        if (!(cause instanceof DecoderGraphError)) throw cause;
+        throw new AppError('model-incompatible', `The decoder of ${m.name} is not a TripoSR decoder: ${cause.message}`, { cause });
+      }
       const encoder = await EncoderSession.create(files, m.contract, kind, device);
       return { manifest: m, encoder, weights, fromCache: files.fromCache };
     });
