@@ -5,22 +5,8 @@ import { addPhoto, expect, generate, makePhoto, openApp, setSlider, test, waitFo
 const SEGMENTER = '?segmenter=/test-models/segmenter-test.manifest.json';
 
 /** A photo as people take them: no transparency, the test segmenter's blue backdrop, an orange disc. */
-async function photoOnBackdrop(page: Page): Promise<Buffer> {
-  const base64 = await page.evaluate(async () => {
-    const canvas = new OffscreenCanvas(360, 240);
-    const ctx = canvas.getContext('2d')!;
-    ctx.fillStyle = 'rgb(51 102 204)';
-    ctx.fillRect(0, 0, 360, 240);
-    ctx.fillStyle = 'rgb(240 140 40)';
-    ctx.beginPath();
-    ctx.arc(220, 110, 60, 0, Math.PI * 2);
-    ctx.fill();
-    const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
-    let s = '';
-    for (const b of bytes) s += String.fromCharCode(b);
-    return btoa(s);
-  });
-  return Buffer.from(base64, 'base64');
+function photoOnBackdrop(page: Page): Promise<Buffer> {
+  return makePhoto(page, { colour: 'rgb(240 140 40)', background: 'rgb(51 102 204)', width: 360, height: 240 });
 }
 
 /** Pixels of the 512² model input, for comparing states. */

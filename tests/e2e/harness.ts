@@ -193,13 +193,16 @@ export async function openApp(page: Page, query = ''): Promise<void> {
   await expect(page.getByTestId('backend')).not.toHaveText('Starting…');
 }
 
-/** Draws a cut-out test photo in the page (transparent background, a disc of one colour) as PNG bytes. */
-export async function makePhoto(page: Page, options: { colour: string; width?: number; height?: number; opaque?: boolean }): Promise<Buffer> {
-  const base64 = await page.evaluate(async ({ colour, width, height, opaque }) => {
+/**
+ * Draws a test photo in the page as PNG bytes: a disc of one colour on a transparent background (a
+ * cut-out), or on `background` (a photo as people take them).
+ */
+export async function makePhoto(page: Page, options: { colour: string; width?: number; height?: number; background?: string }): Promise<Buffer> {
+  const base64 = await page.evaluate(async ({ colour, width, height, background }) => {
     const canvas = new OffscreenCanvas(width, height);
     const ctx = canvas.getContext('2d')!;
-    if (opaque) {
-      ctx.fillStyle = '#7a8a99';
+    if (background) {
+      ctx.fillStyle = background;
       ctx.fillRect(0, 0, width, height);
     }
     ctx.fillStyle = colour;
@@ -211,7 +214,7 @@ export async function makePhoto(page: Page, options: { colour: string; width?: n
     let s = '';
     for (const b of bytes) s += String.fromCharCode(b);
     return btoa(s);
-  }, { colour: options.colour, width: options.width ?? 320, height: options.height ?? 240, opaque: options.opaque ?? false });
+  }, { colour: options.colour, width: options.width ?? 320, height: options.height ?? 240, background: options.background ?? '' });
   return Buffer.from(base64, 'base64');
 }
 

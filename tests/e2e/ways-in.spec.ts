@@ -43,7 +43,7 @@ test('every way in: file picker from the keyboard, paste, drag and drop, an imag
 
 test('a 6000×4000 photo (24 MP, no alpha) is decoded, cut out and framed in the worker', async ({ page }) => {
   await openApp(page, '?segmenter=/test-models/segmenter-test.manifest.json');
-  await addPhoto(page, await makePhoto(page, { colour: '#d0a030', width: 6000, height: 4000, opaque: true }), 'big.png');
+  await addPhoto(page, await makePhoto(page, { colour: '#d0a030', width: 6000, height: 4000, background: '#7a8a99' }), 'big.png');
   await expect(page.getByRole('figure', { name: /big\.png · 6000×4000/ })).toBeVisible();
   await expect(page.getByTestId('alpha-warning')).toBeVisible();
   await waitForPreview(page);
