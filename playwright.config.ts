@@ -1,8 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { CHROMIUM_PATH, chromiumArgs } from './scripts/chromium.ts';
-
-/** E2E_PORT lets two checkouts run the end-to-end tests side by side. */
-const PORT = Number(process.env.E2E_PORT ?? 4319);
+import { CHROMIUM_PATH, E2E_PORT as PORT, chromiumArgs } from './scripts/chromium.ts';
 
 /**
  * End-to-end tests against a production-like build (`--mode e2e` keeps the test-only fault hooks),

@@ -13,8 +13,10 @@ const isolation = {
 
 export default defineConfig({
   plugins: [svelte()],
-  server: { headers: isolation },
-  preview: { headers: isolation },
+  // cadlift.test is how the tests reach the app as an insecure (non-loopback http) page, which has
+  // no WebGPU, Cache Storage or cross-origin isolation: what a visitor on a LAN address gets.
+  server: { headers: isolation, allowedHosts: ['cadlift.test'] },
+  preview: { headers: isolation, allowedHosts: ['cadlift.test'] },
   worker: { format: 'es' },
   // Pre-bundling would move onnxruntime-web away from the .wasm/.mjs files it loads at run time.
   optimizeDeps: { exclude: ['onnxruntime-web'] },

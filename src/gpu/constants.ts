@@ -37,3 +37,17 @@ export const NEXT_SLAB_FLAG = 0x80000000;
 export function latticeCoord(lo: number, hi: number, n: number, i: number): number {
   return n > 1 ? lo + ((hi - lo) * i) / (n - 1) : lo;
 }
+
+/**
+ * GPUBufferUsage flags by value (https://www.w3.org/TR/webgpu/#buffer-usage). The globals do not
+ * exist in browsers without WebGPU or on insecure pages, so module-level code uses these instead: a
+ * module that reads a missing global while loading would take the CPU path down with it.
+ */
+export const BUFFER_USAGE = {
+  MAP_READ: 0x0001,
+  MAP_WRITE: 0x0002,
+  COPY_SRC: 0x0004,
+  COPY_DST: 0x0008,
+  UNIFORM: 0x0040,
+  STORAGE: 0x0080,
+} as const;

@@ -2,15 +2,14 @@ import c2fCommonWgsl from './c2f-common.wgsl?raw';
 import c2fFillWgsl from './c2f-fill.wgsl?raw';
 import c2fGatherWgsl from './c2f-gather.wgsl?raw';
 import { COARSE_TO_FINE_DEFAULTS, CoarseLattice, type CoarseToFineOptions } from './coarse-to-fine';
-import type { Bounds, Dims } from './constants';
+import { BUFFER_USAGE, type Bounds, type Dims } from './constants';
 import { PointSource, pointJobParams, type GpuFieldEvaluator } from './field-evaluator';
 import type { FieldSource } from './field-source';
 import { bindGroup, computePipeline, dispatchLinear, GpuScope, kernelLimits, readBuffers, type KernelLimits } from './gpu-kit';
 import { checkDims, fieldLength } from './mesh';
 import type { WalkMode } from './reference/density-walk-cpu';
 
-const STORAGE = GPUBufferUsage.STORAGE;
-const COPY_SRC = GPUBufferUsage.COPY_SRC;
+const { STORAGE, COPY_SRC } = BUFFER_USAGE;
 
 /** Options of the GPU density walk. */
 export interface DensityWalkOptions extends Partial<KernelLimits> {

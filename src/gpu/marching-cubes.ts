@@ -1,4 +1,4 @@
-import { NEXT_SLAB_FLAG, type Dims } from './constants';
+import { BUFFER_USAGE, NEXT_SLAB_FLAG, type Dims } from './constants';
 import { arraySource, copiedBufferSource, wholeBufferSource, type FieldSource } from './field-source';
 import { bindGroup, computePipeline, dispatchLinear, GpuScope, kernelLimits, readBuffers, type KernelLimits } from './gpu-kit';
 import { packCaseTable } from './mc-tables';
@@ -28,8 +28,7 @@ export interface MarchTimings {
   readback: number;
 }
 
-const STORAGE = GPUBufferUsage.STORAGE;
-const COPY_SRC = GPUBufferUsage.COPY_SRC;
+const { STORAGE, COPY_SRC } = BUFFER_USAGE;
 
 /**
  * Extracts the iso-surface of a scalar field on the GPU as an indexed mesh with shared vertices.

@@ -8,7 +8,8 @@ export const HF_PREFIX = 'https://huggingface.co/cgb/triposr-onnx-webgpu/resolve
 /** Path of the model files on the stand-in CDN (a second origin on loopback, see startCdn). */
 const CDN_PATH = '/xet-bridge/cgb/triposr-onnx-webgpu/';
 const MODEL_DIR = 'tests/fixtures/models/';
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** cadlift.test is mapped to 127.0.0.1 by the insecure-context test's browser. */
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', 'cadlift.test']);
 
 /** What the routed model host saw, and any request that tried to leave the machine. */
 export interface Network {
