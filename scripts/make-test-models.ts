@@ -11,54 +11,74 @@
  *   triposr-test/decoder_folded.onnx   same maths, Gemm, exp(raw − 1) and sigmoid in the graph
  *   test-{gemm,matmul,folded}.manifest.json   one ModelManifest per decoder variant
  *
- * The maths (spec: /work/shared/docs/triposr-spec.md §3). All world units; box ±0.87.
+ * The shape follows the image the way TripoSR's camera sees it: an egg-shaped ellipsoid whose
+ * centre, outline and tilt are the silhouette's (its area, centroid and second moments), with the
+ * fuller half toward the camera. The body's maths, and float64 predictions of it, are in
+ * scripts/lib/test-body.ts; spec: /work/shared/docs/triposr-spec.md §3. World units; box ±0.87.
  *
  * Encoder (input 'pixel_values_rgb', output 'scene_codes_tri'; names are deliberately unusual
  * because the app must read them from the session):
- *   means  m_c = mean over pixels of channel c, brightness m = (m_r + m_g + m_b) / 3
- *   radius R   = 0.3 + 0.4·m   (so R ∈ [0.3, 0.7])
- *   colour k_c = clamp(m_c, 0.01, 0.99), logit L_c = ln k_c − ln(1 − k_c)
- *   code   a   = [1, R², L_r, L_g, L_b, 0…0 | m_r, m_g, m_b, m, 0…0]   (64 values, 2 blocks of 32)
- *   The 120 per-channel constants are MatMulNBits(a) (com.microsoft, bits 8, block 32, K 64,
- *   N 120):
- *   weight = (q − zero_point) · scale per block of 32. A copied value has q = zero_point + 64 and
- *   scale 1/64, so its weight is exactly 1 and every other weight in the column exactly 0; unused
- *   ("distractor") channels get seeded random q, zero points and scales ≈ 2⁻⁹…2⁻⁸. Zero points
- *   are explicit (uint8, one per block). onnxruntime-web 1.30 runs 8-bit MatMulNBits on the WASM
- *   EP and on the native WebGPU EP ('onnxruntime-web/webgpu'); the JSEP build ('onnxruntime-web'
- *   in a browser) refuses it at session creation (only 2 and 4 bits), as it would the real model.
- *   triplane[plane][ch][row][col] = constant[plane][ch] + positional[ch](row, col) where
- *     ch 0: U(col)²  (the plane's column axis: x, x, y for planes xy, xz, yz)
- *     ch 1: U(row)²  (the row axis: y, z, z)
- *     ch 2: 1 (presence), every plane
- *     plane 0 ch 3: R², ch 4–6: L_r, L_g, L_b
- *     plane 1 ch 3–5: m_r, m_g, m_b, ch 6: m
- *     every other channel: a seeded distractor (a fixed linear function of a), ignored by the
- *     decoder.
- *   U(i) = 0.87·((2i + 1)/64 − 1) is the world coordinate of texel centre i; U(i)² comes from one
- *   64-value ramp initializer broadcast by Mul/Add, so no 2 MB constant is stored.
+ *   w = Clip(10·ReduceSum_c |x − 0.5| − 0.25, 0, 1)              foreground weight per pixel
+ *   M = rowTable[3,512] · (w[512,512] · colTable[512,3])          M[a][b] = Σ w·z^a·y^b (MatMuls)
+ *   → centre, covariance, P, Pxx and the foreground colour (elementwise ops on 1×1 tensors)
+ *   code a (64 values, 2 blocks of 32) = [1, k0, kY, kZ, kYY, kZZ, kYZ, Pxx, L_r, L_g, L_b, 0…
+ *                                        | A/512², ȳ, z̄, Cyy, Czz, Cyz, r, g, b, 0…]
+ *   The plane-yz quadratic (p − c)ᵀP(p − c) = k0 + kY·y + kZ·z + kYY·y² + kZZ·z² + kYZ·y·z.
+ *   Each of the 120 channels is a combination of 7 basis grids over a plane's (row, column):
+ *     1, U(col), U(row), U(col)², U(row)², U(col)·U(row), egg(U(col))
+ *   (U(i) = 0.87·((2i + 1)/64 − 1), the world coordinate of texel centre i; the column axis is
+ *   x, x, y and the row axis y, z, z for planes xy, xz, yz, as TripoSR's grid_sample reads them).
+ *   Their 840 coefficients are MatMulNBits(a) (com.microsoft, bits 8, block 32, K 64, N 840),
+ *   weight = (q − zero_point) · scale per block of 32: a copied value has q = zero_point + 64
+ *   (+ 32 for a half) and scale 1/64, so its weight is exactly 1 (or ½) and every other weight in
+ *   the column exactly 0; unused ("distractor") channels get seeded random q, zero points and
+ *   scales ≈ 2⁻⁹…2⁻⁸. onnxruntime-web 1.30 runs 8-bit MatMulNBits on the WASM EP and on the
+ *   native WebGPU EP ('onnxruntime-web/webgpu'); the JSEP build refuses it, as it would the real
+ *   model. A plain MatMul with the [7, 4096] basis table then spreads them over the texels.
+ *     every plane ch 2: 1 (presence)
+ *     plane 0 (xy) ch 0 and plane 1 (xz) ch 0: ½·Pxx·egg(x)        (depth, split over both)
+ *     plane 2 (yz) ch 0: (p − c)ᵀP(p − c)                           (the silhouette's ellipse)
+ *     plane 0 ch 4–6: the colour logits
+ *     plane 1 ch 3–11: A/512², ȳ, z̄, Cyy, Czz, Cyz, r, g, b        (diagnostics, unused)
+ *     every other channel: a seeded distractor, ignored by the decoder.
  *
  * Decoder (TripoSR's MLP exactly: Linear(120→64), SiLU, 8 × (Linear(64→64), SiLU), Linear(64→4)):
- *   o0 = 1 + ln 25 + s·(R² − x² − y² − z²) − s·Σ_planes(1 − presence),  s = 10
- *     reading R², x², y² from plane 0 and z² from plane 1 (ch 1), so the spec's threshold 25 on
- *     density = exp(o0 − 1) = 25·exp(s·(R² − |p|²)) is the sphere |p| = R. The presence term is 0
- *     inside |coordinate| ≤ 0.8564 (last texel centre) and keeps grid_sample's zero-padded rim
- *     (where every channel fades to 0) outside, so the surface is closed.
- *   o1..3 = L_r, L_g, L_b, so colour = sigmoid(o) = clamp(mean colour, 0.01, 0.99).
+ *   o0 = 1 + ln 25 + s·(1 − Q) − G·Σ_planes(1 − presence),  s = 2, G = 20,
+ *     Q = the sum of the three ch-0 features, so density = exp(o0 − 1) = 25·exp(s·(1 − Q)) and
+ *     the threshold 25 gives the surface Q = 1. Every ch-0 feature is ≥ 0 (a PSD quadratic, or
+ *     egg ≥ 0, bilinearly blended), so the presence term, 0 inside |coordinate| ≤ 0.8564 (the last
+ *     texel centre), keeps grid_sample's zero-padded rim outside and the surface closed.
+ *   o1..3 = L_r, L_g, L_b, so colour = sigmoid(o) = the clamped foreground colour.
  *   Four "carrier" units hold 32 + value through every hidden layer (SiLU(x) = x to float32
  *   precision for x ≥ 16); each layer moves them to seeded unit positions and scales their value by
  *   a seeded power of two (undone by the last layer), and the other 60 units are seeded noise the
- *   output ignores, so a transposed or misordered layer breaks the sphere.
+ *   output ignores, so a transposed or misordered layer breaks the body.
  *
- * Accuracy: bilinear sampling of U² between texel centres adds t(1 − t)·h² (h = 0.0272, the texel
- * width) per coordinate, so the decoded surface radius is within sqrt(R² − 3h²/4) … R, i.e. at most
- * 0.001 below R; float32 adds ~1e-6.
+ * Accuracy: bilinear sampling reproduces 1, u, v and u·v exactly and adds t(1 − t)·h² (h = 0.0272,
+ * the texel width) to u², so Q is sampled at most ~h²/4·(Pyy + Pzz + Pxx) too high.
  */
 import { writeFixtures } from './lib/fixtures';
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mulberry32 } from './lib/rng';
+import {
+  BACKGROUND,
+  COLOUR_MAX,
+  COLOUR_MIN,
+  columnToWorldY,
+  DENSITY_GAIN,
+  DENSITY_THRESHOLD,
+  egg,
+  expectedColour,
+  FOREGROUND_GAIN,
+  FOREGROUND_OFFSET,
+  IMAGE_SIZE,
+  rowToWorldZ,
+  testBody,
+  VARIANCE_FLOOR,
+  type TestBody,
+} from './lib/test-body';
 import type { DecoderWeights, DenseLayer } from '../src/gpu/decoder-weights';
 import type { ModelFile, ModelManifest } from '../src/shared/manifest';
 import {
@@ -73,6 +93,8 @@ import {
   type DecoderOnnxOptions,
 } from './lib/onnx-writer';
 
+export * from './lib/test-body';
+
 /** Encoder input name (read it from the session; it is unusual on purpose). */
 export const TEST_ENCODER_INPUT = 'pixel_values_rgb';
 /** Encoder output name. */
@@ -82,31 +104,21 @@ export const TEST_MODELS_DIR = 'tests/fixtures/models';
 /** Folder of the model files, relative to the manifests. */
 export const TEST_MODEL_FOLDER = 'triposr-test';
 
-/** R = RADIUS_BASE + RADIUS_GAIN · brightness. */
-export const RADIUS_BASE = 0.3;
-export const RADIUS_GAIN = 0.4;
-/** s in o0 = 1 + ln 25 + s·(R² − |p|²): density = 25·exp(s·(R² − |p|²)). */
-export const DENSITY_GAIN = 10;
-/** The spec's isosurface threshold on density. */
-export const DENSITY_THRESHOLD = 25;
-/** Mean colours are clamped to this range before the logit. */
-export const COLOUR_MIN = 0.01;
-export const COLOUR_MAX = 0.99;
+/** G in o0 = … − G·Σ(1 − presence): keeps the zero-padded rim of the box outside. */
+export const PRESENCE_GAIN = 20;
 /** Offset that keeps the decoder's carrier units in SiLU's linear range. */
 export const CARRIER_OFFSET = 32;
 
 /** Triplane channels with a meaning (all others are distractors). */
 export const TEST_CHANNELS = {
-  /** Every plane: U(col)², U(row)², presence (1). */
-  colSquared: 0,
-  rowSquared: 1,
+  /** Every plane: its part of Q (depth on planes 0 and 1, the silhouette ellipse on plane 2). */
+  shape: 0,
+  /** Every plane: 1. */
   presence: 2,
   /** Plane 0. */
-  radiusSquared: 3,
   colourLogit: [4, 5, 6],
-  /** Plane 1. */
-  means: [3, 4, 5],
-  brightness: 6,
+  /** Plane 1: A/512², ȳ, z̄, Cyy, Czz, Cyz, r, g, b. */
+  diagnostics: [3, 4, 5, 6, 7, 8, 9, 10, 11],
 } as const;
 
 const PLANES = 3;
@@ -117,14 +129,18 @@ const HIDDEN = 64;
 const HIDDEN_LAYERS = 8;
 const BOX = 0.87;
 
-/** MatMulNBits shape: the 64-value code a, 120 channel constants, 8-bit blocks of 32. */
+/** Basis grids over a plane's (row, column): 1, U(col), U(row), U(col)², U(row)², U(col)U(row), egg(U(col)). */
+const BASES = 7;
+const BASIS = { one: 0, col: 1, row: 2, colSq: 3, rowSq: 4, colRow: 5, eggCol: 6 } as const;
+
+/** MatMulNBits shape: the 64-value code a, 120 × 7 basis coefficients, 8-bit blocks of 32. */
 const MIX_K = 64;
-const MIX_N = FEATURES;
+const MIX_N = FEATURES * BASES;
 const MIX_BITS = 8;
 const MIX_BLOCK = 32;
 const MIX_BLOCKS = MIX_K / MIX_BLOCK;
 /** Positions in the code a. */
-const CODE = { one: 0, radiusSquared: 1, logit: 2, means: 32, brightness: 35 } as const;
+const CODE = { one: 0, quadric: 1, depth: 7, logit: 8, diagnostics: 32 } as const;
 
 const ENCODER_SEED = 0x7e57_0001;
 const DECODER_SEED = 0x7e57_0002;
@@ -138,51 +154,46 @@ export function texelCentre(i: number): number {
   return BOX * ((2 * i + 1) / SIZE - 1);
 }
 
-/** Per-channel means and brightness of an image f32[1,3,H,W] (float64 sums). */
-export function imageMeans(image: Float32Array): {
-  rgb: [number, number, number];
-  brightness: number;
-} {
-  const plane = image.length / 3;
-  const rgb = [0, 1, 2].map((c) => {
-    let sum = 0;
-    for (let i = c * plane; i < (c + 1) * plane; i++) sum += image[i]!;
-    return sum / plane;
-  }) as [number, number, number];
-  return { rgb, brightness: (rgb[0] + rgb[1] + rgb[2]) / 3 };
-}
-
-/** The sphere radius the test models give an image of this mean brightness: 0.3 + 0.4·m. */
-export function expectedRadius(brightness: number): number {
-  return RADIUS_BASE + RADIUS_GAIN * brightness;
-}
-
-/** The mesh colour the test models give an image of this mean colour: each channel clamped. */
-export function expectedColour(meanRgb: readonly number[]): [number, number, number] {
-  return [0, 1, 2].map((c) => Math.min(COLOUR_MAX, Math.max(COLOUR_MIN, meanRgb[c]!))) as [
-    number,
-    number,
-    number,
-  ];
-}
-
-/** density = 25·exp(s·(R² − |p|²)) at world point p, before bilinear and float32 error. */
-export function expectedDensity(radius: number, p: ArrayLike<number>): number {
-  const r2 = p[0]! ** 2 + p[1]! ** 2 + p[2]! ** 2;
-  return DENSITY_THRESHOLD * Math.exp(DENSITY_GAIN * (radius * radius - r2));
+/** The value of basis grid b at texel (row, col). */
+function basisValue(b: number, row: number, col: number): number {
+  const u = texelCentre(col);
+  const v = texelCentre(row);
+  return [1, u, v, u * u, v * v, u * v, egg(u)][b]!;
 }
 
 /**
- * A seeded synthetic image f32[1,3,512,512]: `base` colour plus uniform noise in ±`noise`, clamped
- * to [0, 1]. Its exact means come from `imageMeans`.
+ * A seeded synthetic image f32[1,3,512,512] on the grey 0.5 background: an ellipse of `colour`
+ * centred at (cx, cy) (image fractions, y down) with semi-axes (rx, ry) (fractions of the side),
+ * turned `angle` radians clockwise on screen (its long axis toward image right-up for a negative
+ * angle), antialiased by 4×4 supersampling, plus uniform noise in ±`noise` on the object.
  */
-export function syntheticImage(base: readonly number[], seed: number, noise = 0.05): Float32Array {
+export function syntheticImage(
+  shape: { colour: readonly number[]; cx: number; cy: number; rx: number; ry: number; angle?: number },
+  seed: number,
+  noise = 0.02,
+): Float32Array {
   const rand = mulberry32(seed);
-  const plane = 512 * 512;
-  const out = new Float32Array(3 * plane);
-  for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < plane; i++) {
-      out[c * plane + i] = Math.min(1, Math.max(0, base[c]! + noise * (2 * rand() - 1)));
+  const plane = IMAGE_SIZE * IMAGE_SIZE;
+  const out = new Float32Array(3 * plane).fill(BACKGROUND);
+  const cos = Math.cos(shape.angle ?? 0);
+  const sin = Math.sin(shape.angle ?? 0);
+  for (let i = 0; i < IMAGE_SIZE; i++) {
+    for (let j = 0; j < IMAGE_SIZE; j++) {
+      let cover = 0;
+      for (let s = 0; s < 16; s++) {
+        const x = (j + ((s % 4) + 0.5) / 4) / IMAGE_SIZE - shape.cx;
+        const y = (i + (Math.floor(s / 4) + 0.5) / 4) / IMAGE_SIZE - shape.cy;
+        const a = (cos * x + sin * y) / shape.rx;
+        const b = (-sin * x + cos * y) / shape.ry;
+        if (a * a + b * b <= 1) cover++;
+      }
+      if (cover === 0) continue;
+      const k = i * IMAGE_SIZE + j;
+      for (let c = 0; c < 3; c++) {
+        const value = shape.colour[c]! + noise * (2 * rand() - 1);
+        const mixed = (cover / 16) * value + (1 - cover / 16) * BACKGROUND;
+        out[c * plane + k] = Math.min(1, Math.max(0, mixed));
+      }
     }
   }
   return out;
@@ -197,23 +208,37 @@ interface Mixer {
   scales: Float32Array;
 }
 
-/** Which code entry each meaningful channel copies (feature index → position in a). */
-function copiedChannels(): Map<number, number> {
-  const copies = new Map<number, number>();
-  for (let plane = 0; plane < PLANES; plane++) {
-    copies.set(plane * CHANNELS + TEST_CHANNELS.presence, CODE.one);
-  }
-  copies.set(TEST_CHANNELS.radiusSquared, CODE.radiusSquared);
-  TEST_CHANNELS.colourLogit.forEach((ch, c) => copies.set(ch, CODE.logit + c));
-  TEST_CHANNELS.means.forEach((ch, c) => copies.set(CHANNELS + ch, CODE.means + c));
-  copies.set(CHANNELS + TEST_CHANNELS.brightness, CODE.brightness);
-  return copies;
-}
+/** Column of the mixer for (feature, basis). */
+const column = (feature: number, basis: number): number => feature * BASES + basis;
 
-/** Positional channels: no constant part. */
-function isPositional(feature: number): boolean {
-  const ch = feature % CHANNELS;
-  return ch === TEST_CHANNELS.colSquared || ch === TEST_CHANNELS.rowSquared;
+/** Meaningful mixer columns → [code position, weight] (weight 0: the column is all zeros). */
+function copiedColumns(): Map<number, [number, number]> {
+  const copies = new Map<number, [number, number]>();
+  const feature = (plane: number, ch: number) => plane * CHANNELS + ch;
+  const meaningful = (f: number) => {
+    for (let b = 0; b < BASES; b++) copies.set(column(f, b), [0, 0]);
+  };
+  for (let plane = 0; plane < PLANES; plane++) {
+    meaningful(feature(plane, TEST_CHANNELS.presence));
+    copies.set(column(feature(plane, TEST_CHANNELS.presence), BASIS.one), [CODE.one, 1]);
+    meaningful(feature(plane, TEST_CHANNELS.shape));
+  }
+  for (const plane of [0, 1]) {
+    copies.set(column(feature(plane, TEST_CHANNELS.shape), BASIS.eggCol), [CODE.depth, 0.5]);
+  }
+  const yz = feature(2, TEST_CHANNELS.shape);
+  [BASIS.one, BASIS.col, BASIS.row, BASIS.colSq, BASIS.rowSq, BASIS.colRow].forEach((b, k) => {
+    copies.set(column(yz, b), [CODE.quadric + k, 1]);
+  });
+  TEST_CHANNELS.colourLogit.forEach((ch, c) => {
+    meaningful(feature(0, ch));
+    copies.set(column(feature(0, ch), BASIS.one), [CODE.logit + c, 1]);
+  });
+  TEST_CHANNELS.diagnostics.forEach((ch, k) => {
+    meaningful(feature(1, ch));
+    copies.set(column(feature(1, ch), BASIS.one), [CODE.diagnostics + k, 1]);
+  });
+  return copies;
 }
 
 /** The MatMulNBits weights, seeded. */
@@ -222,62 +247,62 @@ function mixer(): Mixer {
   const q = new Uint8Array(MIX_N * MIX_K);
   const zeroPoints = new Uint8Array(MIX_N * MIX_BLOCKS);
   const scales = new Float32Array(MIX_N * MIX_BLOCKS);
-  const copies = copiedChannels();
+  const copies = copiedColumns();
   for (let n = 0; n < MIX_N; n++) {
-    const source = copies.get(n);
+    const copy = copies.get(n);
     for (let b = 0; b < MIX_BLOCKS; b++) {
-      const meaningful = source !== undefined || isPositional(n);
       // A copied value needs room for zero_point + 64 in a byte.
-      const zp = meaningful ? Math.floor(rand() * 192) : Math.floor(rand() * 256);
+      const zp = copy ? Math.floor(rand() * 192) : Math.floor(rand() * 256);
       zeroPoints[n * MIX_BLOCKS + b] = zp;
-      scales[n * MIX_BLOCKS + b] = meaningful ? 1 / 64 : 2 ** -9 * (1 + rand());
+      scales[n * MIX_BLOCKS + b] = copy ? 1 / 64 : 2 ** -9 * (1 + rand());
       for (let k = b * MIX_BLOCK; k < (b + 1) * MIX_BLOCK; k++) {
-        q[n * MIX_K + k] = meaningful ? (k === source ? zp + 64 : zp) : Math.floor(rand() * 256);
+        q[n * MIX_K + k] = copy ? (k === copy[0] && copy[1] ? zp + 64 * copy[1] : zp) : Math.floor(rand() * 256);
       }
     }
   }
   return { q, zeroPoints, scales };
 }
 
-/** The encoder's 64-value code a for an image's mean colour (float64). */
-function codeFor(meanRgb: readonly number[]): Float64Array {
+/** The encoder's 64-value code a for a body (float64). */
+function codeFor(body: TestBody): Float64Array {
   const a = new Float64Array(MIX_K);
-  const m = (meanRgb[0]! + meanRgb[1]! + meanRgb[2]!) / 3;
-  const radius = expectedRadius(m);
+  const [pyy, pzz, pyz] = body.precision;
+  const [, my, mz] = body.centre;
+  const ky = -2 * (pyy * my + pyz * mz);
+  const kz = -2 * (pyz * my + pzz * mz);
   a[CODE.one] = 1;
-  a[CODE.radiusSquared] = radius * radius;
-  expectedColour(meanRgb).forEach((k, c) => {
-    a[CODE.logit + c] = Math.log(k) - Math.log(1 - k);
-    a[CODE.means + c] = meanRgb[c]!;
-  });
-  a[CODE.brightness] = m;
+  [-0.5 * (ky * my + kz * mz), ky, kz, pyy, pzz, 2 * pyz].forEach((v, k) => (a[CODE.quadric + k] = v));
+  a[CODE.depth] = body.depthPrecision;
+  expectedColour(body).forEach((k, c) => (a[CODE.logit + c] = Math.log(k) - Math.log(1 - k)));
+  const diagnostics = [body.area / IMAGE_SIZE ** 2, my, mz, ...body.covariance, ...body.meanColour];
+  diagnostics.forEach((v, k) => (a[CODE.diagnostics + k] = v));
   return a;
 }
 
 /**
- * The triplane f32[1,3,40,64,64] the test encoder computes for an image with this mean colour
+ * The triplane f32[1,3,40,64,64] the test encoder computes for an image f32[1,3,512,512]
  * (evaluated in float64; the ONNX graph agrees to float32 rounding).
  */
-export function expectedTriplane(meanRgb: readonly number[]): Float32Array {
+export function expectedTriplane(image: Float32Array): Float32Array {
   const { q, zeroPoints, scales } = mixer();
-  const a = codeFor(meanRgb);
+  const a = codeFor(testBody(image));
   const out = new Float32Array(FEATURES * SIZE * SIZE);
-  for (let n = 0; n < MIX_N; n++) {
-    let constant = 0;
-    for (let k = 0; k < MIX_K; k++) {
-      const block = n * MIX_BLOCKS + Math.floor(k / MIX_BLOCK);
-      constant += (q[n * MIX_K + k]! - zeroPoints[block]!) * scales[block]! * a[k]!;
+  const coefficients = new Float64Array(BASES);
+  for (let f = 0; f < FEATURES; f++) {
+    for (let b = 0; b < BASES; b++) {
+      const n = column(f, b);
+      let sum = 0;
+      for (let k = 0; k < MIX_K; k++) {
+        const block = n * MIX_BLOCKS + Math.floor(k / MIX_BLOCK);
+        sum += (q[n * MIX_K + k]! - zeroPoints[block]!) * scales[block]! * a[k]!;
+      }
+      coefficients[b] = sum;
     }
-    const ch = n % CHANNELS;
     for (let row = 0; row < SIZE; row++) {
       for (let col = 0; col < SIZE; col++) {
-        const positional =
-          ch === TEST_CHANNELS.colSquared
-            ? Math.fround(texelCentre(col) ** 2)
-            : ch === TEST_CHANNELS.rowSquared
-              ? Math.fround(texelCentre(row) ** 2)
-              : 0;
-        out[(n * SIZE + row) * SIZE + col] = constant + positional;
+        let value = 0;
+        for (let b = 0; b < BASES; b++) value += coefficients[b]! * basisValue(b, row, col);
+        out[(f * SIZE + row) * SIZE + col] = value;
       }
     }
   }
@@ -287,67 +312,154 @@ export function expectedTriplane(meanRgb: readonly number[]): Float32Array {
 /** Writes the encoder graph and its external data. */
 function encoderOnnx(): { model: Uint8Array; data: Uint8Array } {
   const { q, zeroPoints, scales } = mixer();
-  const scalar = (name: string, v: number) => floatTensor(name, [], Float32Array.of(v));
+  const scalar = (name: string, v: number) => floatTensor(name, [1, 1], Float32Array.of(v));
+  // Clip takes its bounds as rank-0 tensors.
+  const bound = (name: string, v: number) => floatTensor(name, [], Float32Array.of(v));
   const zeros = (name: string, n: number) => floatTensor(name, [1, n], new Float32Array(n));
-  const coef = (ch: number) => {
-    const c = new Float32Array(FEATURES);
-    for (let plane = 0; plane < PLANES; plane++) c[plane * CHANNELS + ch] = 1;
-    return c;
+  const colTable = new Float32Array(IMAGE_SIZE * 3);
+  const rowTable = new Float32Array(3 * IMAGE_SIZE);
+  for (let i = 0; i < IMAGE_SIZE; i++) {
+    const y = columnToWorldY(i);
+    const z = rowToWorldZ(i);
+    colTable.set([1, y, y * y], 3 * i);
+    [1, z, z * z].forEach((v, p) => (rowTable[p * IMAGE_SIZE + i] = v));
+  }
+  const basis = new Float32Array(BASES * SIZE * SIZE);
+  for (let b = 0; b < BASES; b++) {
+    for (let t = 0; t < SIZE * SIZE; t++) basis[b * SIZE * SIZE + t] = basisValue(b, Math.floor(t / SIZE), t % SIZE);
+  }
+  // M[a][b] = Σ w·z^a·y^b flattened to 9; one-hot columns pick the moments out.
+  const pick = (name: string, a: number, b: number) => {
+    const v = new Float32Array(9);
+    v[3 * a + b] = 1;
+    return floatTensor(name, [9, 1], v);
   };
-  const ramp = Float32Array.from({ length: SIZE }, (_, i) => texelCentre(i) ** 2);
   const initializers = [
-    scalar('radius_gain', RADIUS_GAIN),
-    scalar('radius_base', RADIUS_BASE),
-    scalar('colour_min', COLOUR_MIN),
-    scalar('colour_max', COLOUR_MAX),
-    floatTensor('one', [1, 1], Float32Array.of(1)),
-    zeros('pad_a', CODE.means - CODE.logit - 3),
-    zeros('pad_b', MIX_K - CODE.brightness - 1),
+    scalar('background', BACKGROUND),
+    scalar('fg_gain', FOREGROUND_GAIN),
+    scalar('fg_offset', FOREGROUND_OFFSET),
+    scalar('one', 1),
+    scalar('quarter', 0.25),
+    scalar('minus_half', -0.5),
+    scalar('minus_two', -2),
+    scalar('two', 2),
+    scalar('variance_floor', VARIANCE_FLOOR),
+    scalar('inv_pixels', 1 / IMAGE_SIZE ** 2),
+    bound('clip_zero', 0),
+    bound('clip_one', 1),
+    bound('colour_min', COLOUR_MIN),
+    bound('colour_max', COLOUR_MAX),
+    floatTensor('col_table', [IMAGE_SIZE, 3], colTable),
+    floatTensor('row_table', [3, IMAGE_SIZE], rowTable),
+    pick('pick_area', 0, 0),
+    pick('pick_y', 0, 1),
+    pick('pick_yy', 0, 2),
+    pick('pick_z', 1, 0),
+    pick('pick_yz', 1, 1),
+    pick('pick_zz', 2, 0),
+    zeros('pad_a', CODE.diagnostics - CODE.logit - 3),
+    zeros('pad_b', MIX_K - CODE.diagnostics - TEST_CHANNELS.diagnostics.length),
     uint8Tensor('mixer.q', [MIX_N, MIX_BLOCKS, (MIX_BLOCK * MIX_BITS) / 8], q),
     floatTensor('mixer.scales', [MIX_N * MIX_BLOCKS], scales),
     uint8Tensor('mixer.zero_points', [MIX_N * MIX_BLOCKS], zeroPoints),
-    int64Tensor('shape_channels', [5], [1, PLANES, CHANNELS, 1, 1]),
-    int64Tensor('shape_cols', [5], [1, 1, 1, 1, SIZE]),
-    int64Tensor('shape_rows', [5], [1, 1, 1, SIZE, 1]),
-    floatTensor('ramp_sq', [SIZE], ramp),
-    floatTensor('col_coef', [1, PLANES, CHANNELS, 1, 1], coef(TEST_CHANNELS.colSquared)),
-    floatTensor('row_coef', [1, PLANES, CHANNELS, 1, 1], coef(TEST_CHANNELS.rowSquared)),
+    floatTensor('basis', [BASES, SIZE * SIZE], basis),
+    int64Tensor('shape_axis_channel', [1], [1]),
+    int64Tensor('shape_axis_col', [1], [3]),
+    int64Tensor('shape_axis_row', [1], [2]),
+    int64Tensor('shape_image', [2], [IMAGE_SIZE, IMAGE_SIZE]),
+    int64Tensor('shape_weight_4d', [4], [1, 1, IMAGE_SIZE, IMAGE_SIZE]),
+    int64Tensor('shape_moments', [2], [1, 9]),
+    int64Tensor('shape_coefficients', [2], [FEATURES, BASES]),
+    int64Tensor('shape_triplane', [5], [1, PLANES, CHANNELS, SIZE, SIZE]),
   ];
+  const n = (op: string, inputs: string[], output: string, attributes?: Record<string, number | number[]>) =>
+    onnxNode(op, inputs, [output], attributes);
   const nodes = [
-    // Rows first, then columns: onnxruntime's CPU kernel sums in float32 in order, and 512-term
-    // sums keep the mean within ~1e-6 where one 262144-term sum drifts by ~1e-4.
-    onnxNode('ReduceMean', [TEST_ENCODER_INPUT], ['row_mean'], { axes: [3], keepdims: 0 }),
-    onnxNode('ReduceMean', ['row_mean'], ['chan_mean'], { axes: [2], keepdims: 0 }),
-    onnxNode('ReduceMean', ['chan_mean'], ['brightness'], { axes: [1], keepdims: 1 }),
-    onnxNode('Mul', ['brightness', 'radius_gain'], ['radius_delta']),
-    onnxNode('Add', ['radius_delta', 'radius_base'], ['radius']),
-    onnxNode('Mul', ['radius', 'radius'], ['radius_sq']),
-    onnxNode('Clip', ['chan_mean', 'colour_min', 'colour_max'], ['colour']),
-    onnxNode('Sub', ['one', 'colour'], ['colour_rest']),
-    onnxNode('Log', ['colour'], ['log_colour']),
-    onnxNode('Log', ['colour_rest'], ['log_rest']),
-    onnxNode('Sub', ['log_colour', 'log_rest'], ['colour_logit']),
+    // Foreground weight: distance from the grey the framing composites onto.
+    n('Sub', [TEST_ENCODER_INPUT, 'background'], 'centred'),
+    n('Abs', ['centred'], 'deviation'),
+    n('ReduceSum', ['deviation', 'shape_axis_channel'], 'distance', { keepdims: 0 }),
+    n('Mul', ['distance', 'fg_gain'], 'distance_scaled'),
+    n('Sub', ['distance_scaled', 'fg_offset'], 'weight_raw'),
+    n('Clip', ['weight_raw', 'clip_zero', 'clip_one'], 'weight'),
+    // Moments: rows of w against (1, y, y²), then (1, z, z²) against the rows.
+    n('Reshape', ['weight', 'shape_image'], 'weight_2d'),
+    n('MatMul', ['weight_2d', 'col_table'], 'row_moments'),
+    n('MatMul', ['row_table', 'row_moments'], 'moments'),
+    n('Reshape', ['moments', 'shape_moments'], 'moments_flat'),
+    ...(['area', 'y', 'yy', 'z', 'yz', 'zz'] as const).map((m) =>
+      n('MatMul', ['moments_flat', `pick_${m}`], `sum_${m}`),
+    ),
+    n('Add', ['sum_area', 'one'], 'norm'),
+    n('Div', ['sum_y', 'norm'], 'mean_y'),
+    n('Div', ['sum_z', 'norm'], 'mean_z'),
+    n('Div', ['sum_yy', 'norm'], 'e_yy'),
+    n('Div', ['sum_zz', 'norm'], 'e_zz'),
+    n('Div', ['sum_yz', 'norm'], 'e_yz'),
+    n('Mul', ['mean_y', 'mean_y'], 'mean_yy'),
+    n('Mul', ['mean_z', 'mean_z'], 'mean_zz'),
+    n('Mul', ['mean_y', 'mean_z'], 'mean_yz'),
+    n('Sub', ['e_yy', 'mean_yy'], 'var_y'),
+    n('Sub', ['e_zz', 'mean_zz'], 'var_z'),
+    n('Add', ['var_y', 'variance_floor'], 'c_yy'),
+    n('Add', ['var_z', 'variance_floor'], 'c_zz'),
+    n('Sub', ['e_yz', 'mean_yz'], 'c_yz'),
+    // P = (4C)⁻¹ = [c_zz, −c_yz; −c_yz, c_yy] / (4 det C); Pxx = 1 / (4√det C).
+    n('Mul', ['c_yy', 'c_zz'], 'det_diagonal'),
+    n('Mul', ['c_yz', 'c_yz'], 'det_cross'),
+    n('Sub', ['det_diagonal', 'det_cross'], 'det'),
+    n('Div', ['quarter', 'det'], 'inv_4det'),
+    n('Mul', ['c_zz', 'inv_4det'], 'p_yy'),
+    n('Mul', ['c_yy', 'inv_4det'], 'p_zz'),
+    n('Mul', ['c_yz', 'inv_4det'], 'minus_p_yz'),
+    n('Sqrt', ['det'], 'sqrt_det'),
+    n('Div', ['quarter', 'sqrt_det'], 'p_xx'),
+    // (p − c)ᵀP(p − c) = k0 + kY·y + kZ·z + Pyy·y² + Pzz·z² + 2Pyz·y·z.
+    n('Mul', ['minus_p_yz', 'minus_two'], 'k_yz'),
+    n('Mul', ['p_yy', 'mean_y'], 'py_a'),
+    n('Mul', ['minus_p_yz', 'mean_z'], 'py_b'),
+    n('Sub', ['py_a', 'py_b'], 'py'),
+    n('Mul', ['py', 'minus_two'], 'k_y'),
+    n('Mul', ['minus_p_yz', 'mean_y'], 'pz_a'),
+    n('Mul', ['p_zz', 'mean_z'], 'pz_b'),
+    n('Sub', ['pz_b', 'pz_a'], 'pz'),
+    n('Mul', ['pz', 'minus_two'], 'k_z'),
+    n('Mul', ['k_y', 'mean_y'], 'k0_a'),
+    n('Mul', ['k_z', 'mean_z'], 'k0_b'),
+    n('Add', ['k0_a', 'k0_b'], 'k0_sum'),
+    n('Mul', ['k0_sum', 'minus_half'], 'k_0'),
+    // Foreground colour: rows first, then columns (512-term float32 sums stay within ~1e-6).
+    n('Reshape', ['weight', 'shape_weight_4d'], 'weight_4d'),
+    n('Mul', [TEST_ENCODER_INPUT, 'weight_4d'], 'weighted'),
+    n('ReduceSum', ['weighted', 'shape_axis_col'], 'weighted_rows', { keepdims: 0 }),
+    n('ReduceSum', ['weighted_rows', 'shape_axis_row'], 'weighted_sum', { keepdims: 0 }),
+    n('Div', ['weighted_sum', 'norm'], 'fg_colour'),
+    n('Clip', ['fg_colour', 'colour_min', 'colour_max'], 'colour'),
+    n('Sub', ['one', 'colour'], 'colour_rest'),
+    n('Log', ['colour'], 'log_colour'),
+    n('Log', ['colour_rest'], 'log_rest'),
+    n('Sub', ['log_colour', 'log_rest'], 'colour_logit'),
+    n('Mul', ['sum_area', 'inv_pixels'], 'area_fraction'),
     onnxNode(
       'Concat',
-      ['one', 'radius_sq', 'colour_logit', 'pad_a', 'chan_mean', 'brightness', 'pad_b'],
+      [
+        'one', 'k_0', 'k_y', 'k_z', 'p_yy', 'p_zz', 'k_yz', 'p_xx', 'colour_logit', 'pad_a',
+        'area_fraction', 'mean_y', 'mean_z', 'c_yy', 'c_zz', 'c_yz', 'fg_colour', 'pad_b',
+      ],
       ['code'],
       { axis: 1 },
     ),
     onnxNode(
       'MatMulNBits',
       ['code', 'mixer.q', 'mixer.scales', 'mixer.zero_points'],
-      ['channel_consts'],
+      ['coefficients'],
       { K: MIX_K, N: MIX_N, bits: MIX_BITS, block_size: MIX_BLOCK },
       'mixer/MatMulNBits',
       'com.microsoft',
     ),
-    onnxNode('Reshape', ['channel_consts', 'shape_channels'], ['channel_consts_5d']),
-    onnxNode('Reshape', ['ramp_sq', 'shape_cols'], ['ramp_cols']),
-    onnxNode('Reshape', ['ramp_sq', 'shape_rows'], ['ramp_rows']),
-    onnxNode('Mul', ['col_coef', 'ramp_cols'], ['col_part']),
-    onnxNode('Mul', ['row_coef', 'ramp_rows'], ['row_part']),
-    onnxNode('Add', ['channel_consts_5d', 'col_part'], ['with_cols']),
-    onnxNode('Add', ['with_cols', 'row_part'], [TEST_ENCODER_OUTPUT]),
+    n('Reshape', ['coefficients', 'shape_coefficients'], 'coefficients_2d'),
+    n('MatMul', ['coefficients_2d', 'basis'], 'channels'),
+    n('Reshape', ['channels', 'shape_triplane'], TEST_ENCODER_OUTPUT),
   ];
   // Shape tensors stay inline: ONNX shape inference reads them before external data is loaded.
   const data = externalizeTensors(
@@ -409,14 +521,11 @@ export function testDecoderWeights(): DecoderWeights {
     first.bias[o] = 0.1 * gaussian(rand);
   }
   const density = units[0]! * FEATURES;
-  first.weight[density + feature(0, TEST_CHANNELS.radiusSquared)] = s;
-  first.weight[density + feature(0, TEST_CHANNELS.colSquared)] = -s;
-  first.weight[density + feature(0, TEST_CHANNELS.rowSquared)] = -s;
-  first.weight[density + feature(1, TEST_CHANNELS.rowSquared)] = -s;
   for (let plane = 0; plane < PLANES; plane++) {
-    first.weight[density + feature(plane, TEST_CHANNELS.presence)] = s;
+    first.weight[density + feature(plane, TEST_CHANNELS.shape)] = -s;
+    first.weight[density + feature(plane, TEST_CHANNELS.presence)] = PRESENCE_GAIN;
   }
-  first.bias[units[0]!] = B - PLANES * s;
+  first.bias[units[0]!] = B + s - PLANES * PRESENCE_GAIN;
   TEST_CHANNELS.colourLogit.forEach((ch, c) => {
     first.weight[units[c + 1]! * FEATURES + feature(0, ch)] = 1;
     first.bias[units[c + 1]!] = B;

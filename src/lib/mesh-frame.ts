@@ -8,9 +8,12 @@ export interface MeshBounds {
 
 /**
  * Rotates positions and normals, in place, from TripoSR's frame (x, y, z) to glTF's Y-up frame:
- * (X, Y, Z) = (−y, z, −x), the transform of the official TripoSR app (docs/triposr-spec.md §1).
- * The matrix has determinant +1 (a rotation, not a reflection), so triangle winding, and with it
- * which side is outside, is unchanged.
+ * (X, Y, Z) = (y, z, x). TripoSR's input view is view 0 of `get_spherical_cameras` (tsr/utils.py,
+ * "x back, y right, z up"): the camera sits on +x looking at the origin, image right is +y and
+ * image up is +z (`get_ray_directions` maps columns to +right and rows to −up). glTF viewers
+ * (three.js, <model-viewer>) look from +Z with +X right and +Y up, so this cyclic permutation
+ * puts the photo's side in front of the default camera, unmirrored. It has determinant +1 (a
+ * rotation, not a reflection), so triangle winding, and with it which side is outside, is kept.
  */
 export function toGltfFrame(positions: Float32Array, normals: Float32Array): void {
   rotate(positions);
@@ -22,9 +25,9 @@ function rotate(v: Float32Array): void {
     const x = v[i]!;
     const y = v[i + 1]!;
     const z = v[i + 2]!;
-    v[i] = -y;
+    v[i] = y;
     v[i + 1] = z;
-    v[i + 2] = -x;
+    v[i + 2] = x;
   }
 }
 

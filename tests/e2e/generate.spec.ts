@@ -1,10 +1,21 @@
-import { expectedRadius } from '../../scripts/make-test-models';
+import { bodyBounds, expectedColour, type TestBody } from '../../scripts/lib/test-body';
 import { srgbToLinear } from '../../src/lib/colour';
+import { modelInputBody } from './body';
 import { addPhoto, expect, generate, makePhoto, openApp, setSlider, test, waitForResult } from './harness';
-import { downloadGlb, modelInputBrightness } from './glb';
+import { downloadGlb, type GlbSummary } from './glb';
 
 /** One marching-cubes cell at resolution 64 over the ±0.87 box. */
 const CELL_64 = 1.74 / 63;
+
+/** The GLB's bounds are the test model's body for the model input, in glTF's frame (y, z, x). */
+function expectBodyBounds(glb: GlbSummary, body: TestBody): void {
+  const { min, max } = bodyBounds(body);
+  const clip = (v: number) => Math.min(0.87, Math.max(-0.87, v));
+  [1, 2, 0].forEach((from, axis) => {
+    expect(Math.abs(glb.min[axis]! - clip(min[from]!)), `min ${axis}`).toBeLessThan(CELL_64);
+    expect(Math.abs(glb.max[axis]! - clip(max[from]!)), `max ${axis}`).toBeLessThan(CELL_64);
+  });
+}
 
 test('photo → progress → mesh in the viewer → a valid GLB of the expected size; the next visit loads from cache', async ({ page, network }) => {
   await openApp(page);
@@ -13,7 +24,7 @@ test('photo → progress → mesh in the viewer → a valid GLB of the expected 
   await expect(page.getByTestId('model-input')).toBeVisible();
   await expect(page.getByTestId('alpha-warning')).toHaveCount(0);
   await setSlider(page, 'resolution', 64);
-  const { brightness, rgb } = await modelInputBrightness(page);
+  const body = await modelInputBody(page);
 
   await page.getByTestId('generate').click();
   await expect(page.getByTestId('consent')).toContainText('TripoSR');
@@ -29,27 +40,28 @@ test('photo → progress → mesh in the viewer → a valid GLB of the expected 
   const glb = await downloadGlb(page);
   expect(glb.errors).toBe(0);
   expect(glb.vertices).toBe(result.vertices);
-  const radius = expectedRadius(brightness);
-  for (let axis = 0; axis < 3; axis++) {
-    expect(Math.abs(glb.max[axis]! - radius)).toBeLessThan(CELL_64);
-    expect(Math.abs(-glb.min[axis]! - radius)).toBeLessThan(CELL_64);
-  }
-  // COLOR_0 is linear: the test model paints the sphere in the input's mean sRGB colour.
-  for (let k = 0; k < 3; k++) expect(glb.meanColour[k]!).toBeCloseTo(srgbToLinear(rgb[k]!), 2);
+  expectBodyBounds(glb, body);
+  // COLOR_0 is linear: the test model paints the body in the foreground's mean sRGB colour.
+  const colour = expectedColour(body);
+  for (let k = 0; k < 3; k++) expect(glb.meanColour[k]!).toBeCloseTo(srgbToLinear(colour[k]!), 2);
 
   // Second visit: the model comes from Cache Storage, with no request for any model file.
   network.modelRequests.length = 0;
   await page.reload();
   await expect(page.getByTestId('backend')).toContainText('WebGPU');
-  await addPhoto(page, await makePhoto(page, { colour: '#000000' }));
+  // Another photo: a dark object of another shape (taller than wide).
+  await addPhoto(page, await makePhoto(page, { colour: '#000000', width: 200, height: 300 }));
   await setSlider(page, 'resolution', 64);
-  const dark = await modelInputBrightness(page);
+  const dark = await modelInputBody(page);
   await generate(page, { accept: false });
   await waitForResult(page);
   await expect(page.locator('[data-stage=download]')).toContainText('loaded from cache');
   expect(network.modelRequests).toEqual([]);
   const darkGlb = await downloadGlb(page);
-  const darkRadius = expectedRadius(dark.brightness);
-  expect(radius - darkRadius).toBeGreaterThan(3 * CELL_64);
-  expect(Math.abs(darkGlb.max[1]! - darkRadius)).toBeLessThan(CELL_64);
+  expectBodyBounds(darkGlb, dark);
+  // The two shapes differ by more than the tolerance, so the result followed the new photo.
+  const height = (g: GlbSummary) => g.max[1]! - g.min[1]!;
+  const width = (g: GlbSummary) => g.max[0]! - g.min[0]!;
+  expect(height(darkGlb) / width(darkGlb) - height(glb) / width(glb)).toBeGreaterThan(0.3);
+  for (let k = 0; k < 3; k++) expect(darkGlb.meanColour[k]!).toBeCloseTo(srgbToLinear(0.01), 2);
 });

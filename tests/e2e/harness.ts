@@ -257,3 +257,38 @@ export async function waitForResult(page: Page): Promise<{ vertices: number; tri
     backend: await read('stat-backend'),
   };
 }
+
+/** Where and how `makeScenePhoto` draws its object: fractions of the photo's side, y down. */
+export interface SceneObject {
+  colour: string;
+  cx: number;
+  cy: number;
+  rx: number;
+  ry: number;
+  /** Clockwise turn on screen, radians. */
+  angle?: number;
+}
+
+/**
+ * Draws an opaque square test photo in the page as PNG bytes: an ellipse on the grey (#808080) the
+ * framing composites onto, so with background removal off the model sees the object exactly where
+ * the photo has it (the alpha box of an opaque photo is the whole photo).
+ */
+export async function makeScenePhoto(page: Page, object: SceneObject, side = 256): Promise<Buffer> {
+  const base64 = await page.evaluate(async ({ object, side }) => {
+    const canvas = new OffscreenCanvas(side, side);
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = '#808080';
+    ctx.fillRect(0, 0, side, side);
+    ctx.fillStyle = object.colour;
+    ctx.beginPath();
+    ctx.ellipse(object.cx * side, object.cy * side, object.rx * side, object.ry * side, object.angle ?? 0, 0, Math.PI * 2);
+    ctx.fill();
+    const blob = await canvas.convertToBlob({ type: 'image/png' });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let s = '';
+    for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s);
+  }, { object, side });
+  return Buffer.from(base64, 'base64');
+}

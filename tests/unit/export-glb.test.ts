@@ -107,13 +107,22 @@ describe('srgbToLinear', () => {
 });
 
 describe('toGltfFrame', () => {
-  it('maps TripoSR (x, y, z) to glTF (−y, z, −x) for positions and normals', () => {
+  it('maps TripoSR (x, y, z) to glTF (y, z, x) for positions and normals', () => {
     const positions = new Float32Array([1, 2, 3, -4, 5, -6]);
     const normals = new Float32Array([0, 0, 1, 1, 0, 0]);
     toGltfFrame(positions, normals);
-    expect([...positions]).toEqual([-2, 3, -1, -5, -6, 4]);
-    // TripoSR's up (+z) becomes glTF's up (+Y); its +x becomes −Z.
-    expect([...normals]).toEqual([-0, 1, -0, -0, 0, -1]);
+    expect([...positions]).toEqual([2, 3, 1, 5, -6, -4]);
+    // TripoSR's up (+z) becomes glTF's up (+Y); its +x, where the input camera is, becomes +Z.
+    expect([...normals]).toEqual([0, 1, 0, 0, 0, 1]);
+  });
+
+  it("puts TripoSR's input camera where a glTF viewer's default camera is", () => {
+    // View 0 of get_spherical_cameras (TripoSR tsr/utils.py): the camera at +x looks at the
+    // origin with right = lookat × up = +y and up = +z. A glTF viewer's default camera sits on +Z
+    // looking −Z with +X right and +Y up; the photo's side must face it, unmirrored.
+    const basis = new Float32Array([2, 0, 0, 0, 1, 0, 0, 0, 1]); // position, right, up
+    toGltfFrame(basis, new Float32Array(0));
+    expect([...basis]).toEqual([0, 0, 2, 1, 0, 0, 0, 1, 0]);
   });
 
   it('is a rotation: a closed mesh keeps the sign and size of its volume', () => {

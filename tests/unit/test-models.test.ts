@@ -10,19 +10,25 @@ import { meshTriplaneCpu } from '../../src/gpu/reference/triplane-mesher-cpu';
 import { readOnnxGraph } from '../../src/lib/onnx-graph';
 import type { ModelManifest } from '../../src/shared/manifest';
 import {
+  bodyBounds,
+  bodyQuadric,
   buildTestModels,
+  columnToWorldY,
   DENSITY_THRESHOLD,
   expectedColour,
   expectedDensity,
-  expectedRadius,
   expectedTriplane,
-  imageMeans,
+  principalAngle,
+  rowToWorldZ,
   syntheticImage,
   TEST_CHANNELS,
   TEST_DECODERS,
   TEST_ENCODER_INPUT,
   TEST_ENCODER_OUTPUT,
+  testBody,
   testDecoderWeights,
+  VIEW_HALF_WIDTH,
+  type TestBody,
 } from '../../scripts/make-test-models';
 import { isClosed } from '../helpers/mesh-metrics';
 
@@ -34,18 +40,23 @@ const TEXELS = 64 * 64;
 const ENCODER = 'triposr-test/triplane_q8.onnx';
 const ENCODER_DATA = 'triposr-test/triplane_q8.onnx.data';
 
-/** Dark, bright and saturated test images; white has the largest sphere (R = 0.7). */
+/**
+ * Objects on the grey background: left of centre; up and right, long and tilted (its long axis
+ * toward image right-up); and a dark round one at the centre.
+ */
 const IMAGES = {
-  dark: syntheticImage([0.2, 0.1, 0.05], 11),
-  bright: syntheticImage([0.9, 0.8, 0.7], 12),
-  white: syntheticImage([1, 1, 1], 13, 0),
+  left: syntheticImage({ colour: [0.9, 0.5, 0.1], cx: 0.3, cy: 0.5, rx: 0.12, ry: 0.2 }, 11),
+  tilted: syntheticImage({ colour: [0.2, 0.6, 0.9], cx: 0.62, cy: 0.35, rx: 0.08, ry: 0.26, angle: 0.5 }, 12),
+  centre: syntheticImage({ colour: [0.1, 0.1, 0.1], cx: 0.5, cy: 0.5, rx: 0.25, ry: 0.25 }, 13),
 };
 type ImageName = keyof typeof IMAGES;
 const IMAGE_NAMES = Object.keys(IMAGES) as ImageName[];
+const BODIES = Object.fromEntries(IMAGE_NAMES.map((n) => [n, testBody(IMAGES[n])])) as Record<ImageName, TestBody>;
 
-/** Unit directions for probing the sphere: axes, a diagonal and a few off-axis ones. */
+/** Unit directions for probing the body from its centre: axes, a diagonal and a few off-axis ones. */
 const DIRECTIONS = [
   [1, 0, 0],
+  [-1, 0, 0],
   [0, -1, 0],
   [0, 0, 1],
   [1, 1, 1],
@@ -56,8 +67,35 @@ const DIRECTIONS = [
   return d.map((v) => v / n);
 });
 
-function pointsAt(radius: number): Float32Array {
-  return Float32Array.from(DIRECTIONS.flatMap((d) => d.map((v) => v * radius)));
+/** Points where the body's surface Q = 1 lies along each direction from its centre, scaled by `k`. */
+function surfacePoints(body: TestBody, k = 1): Float32Array {
+  const out: number[] = [];
+  for (const d of DIRECTIONS) {
+    const at = (t: number) => d.map((v, a) => body.centre[a]! + t * v);
+    let lo = 0;
+    let hi = 2;
+    for (let i = 0; i < 60; i++) {
+      const mid = (lo + hi) / 2;
+      if (bodyQuadric(body, at(mid)) < 1) lo = mid;
+      else hi = mid;
+    }
+    out.push(...at(lo * k));
+  }
+  return Float32Array.from(out);
+}
+
+/** The image mirrored left-right (columns reversed) or transposed (rows ↔ columns). */
+function remap(image: Float32Array, how: 'mirror' | 'transpose'): Float32Array {
+  const out = new Float32Array(image.length);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < 512; i++) {
+      for (let j = 0; j < 512; j++) {
+        const from = how === 'mirror' ? i * 512 + (511 - j) : j * 512 + i;
+        out[c * 512 * 512 + i * 512 + j] = image[c * 512 * 512 + from]!;
+      }
+    }
+  }
+  return out;
 }
 
 describe('test-model fixtures', () => {
@@ -129,6 +167,44 @@ describe('test-model fixtures', () => {
   });
 });
 
+describe("the body follows the silhouette in TripoSR's input view", () => {
+  it('maps image columns to +y and rows to −z (tsr/utils.py get_ray_directions, view 0)', () => {
+    expect(columnToWorldY(0)).toBeCloseTo(-VIEW_HALF_WIDTH * (511 / 512), 9);
+    expect(columnToWorldY(511)).toBeCloseTo(VIEW_HALF_WIDTH * (511 / 512), 9);
+    expect(rowToWorldZ(0)).toBeGreaterThan(0.69);
+    expect(rowToWorldZ(511)).toBeLessThan(-0.69);
+    expect(VIEW_HALF_WIDTH).toBeCloseTo(1.9 * Math.tan(Math.PI / 9), 12);
+  });
+
+  it('puts the centre where the object is, and its outline where the silhouette is', () => {
+    const s = 2 * VIEW_HALF_WIDTH; // world units per image width
+    // left: x fraction 0.3 → y = (0.3 − 0.5)·s; semi-axes 0.12 and 0.2 of the side.
+    expect(BODIES.left.centre[1]).toBeCloseTo(-0.2 * s, 2);
+    expect(BODIES.left.centre[2]).toBeCloseTo(0, 2);
+    const left = bodyBounds(BODIES.left);
+    expect(left.max[1] - left.min[1]).toBeCloseTo(2 * Math.hypot(0.12 * s, 0.05 * 2), 1);
+    expect(left.max[2] - left.min[2]).toBeGreaterThan(left.max[1] - left.min[1]);
+    // tilted: up (row fraction 0.35 → z > 0) and right (y > 0); long axis toward +y +z.
+    expect(BODIES.tilted.centre[1]).toBeCloseTo(0.12 * s, 2);
+    expect(BODIES.tilted.centre[2]).toBeCloseTo(0.15 * s, 2);
+    // Turned 0.5 rad clockwise on screen from vertical: the long axis is 90° − 28.6° from +y.
+    expect(principalAngle(BODIES.tilted)).toBeCloseTo(Math.PI / 2 - 0.5, 1);
+    // Deeper toward the camera (+x) than away from it.
+    const b = bodyBounds(BODIES.centre);
+    expect(b.max[0] / -b.min[0]).toBeCloseTo(1.25 / 0.75, 6);
+  });
+
+  it('tells a mirrored or transposed image from the right one', () => {
+    const mirrored = testBody(remap(IMAGES.tilted, 'mirror'));
+    expect(mirrored.centre[1]).toBeCloseTo(-BODIES.tilted.centre[1], 2);
+    expect(principalAngle(mirrored)).toBeCloseTo(-principalAngle(BODIES.tilted), 1);
+    const transposed = testBody(remap(IMAGES.tilted, 'transpose'));
+    // (row, col) swapped: the centre goes from (y, z) = (+0.17, +0.21) to (−0.21, −0.17).
+    expect(transposed.centre[1]).toBeLessThan(-0.1);
+    expect(transposed.centre[2]).toBeLessThan(-0.1);
+  });
+});
+
 describe('test models in onnxruntime-web (WASM) and the CPU reference', () => {
   const triplanes = {} as Record<ImageName, Float32Array>;
   let decoders: { variant: string; file: string; weights: DecoderWeights }[] = [];
@@ -157,27 +233,26 @@ describe('test models in onnxruntime-web (WASM) and the CPU reference', () => {
   }, 60_000);
 
   for (const name of IMAGE_NAMES) {
-    it(`encoder writes R², the colour logits and the ramp for the ${name} image`, () => {
-      const { rgb, brightness } = imageMeans(IMAGES[name]);
+    it(`encoder writes the documented triplane for the ${name} image`, () => {
+      const body = BODIES[name];
       const triplane = triplanes[name];
-      const radius = expectedRadius(brightness);
-      const colour = expectedColour(rgb);
       const at = (plane: number, ch: number, texel: number) =>
         triplane[(plane * 40 + ch) * TEXELS + texel]!;
-      // Constant channels hold one value in every texel (float32 means over 512² pixels: ~1e-6).
+      const colour = expectedColour(body);
       for (const texel of [0, 2080, TEXELS - 1]) {
-        expect(at(0, TEST_CHANNELS.radiusSquared, texel)).toBeCloseTo(radius * radius, 5);
-        expect(at(0, TEST_CHANNELS.presence, texel)).toBe(1);
+        for (let plane = 0; plane < 3; plane++) expect(at(plane, TEST_CHANNELS.presence, texel)).toBe(1);
         TEST_CHANNELS.colourLogit.forEach((ch, k) => {
           expect(sigmoid(at(0, ch, texel))).toBeCloseTo(colour[k]!, 5);
         });
-        TEST_CHANNELS.means.forEach((ch, k) => expect(at(1, ch, texel)).toBeCloseTo(rgb[k]!, 5));
+        const [, y, z] = body.centre;
+        const diagnostics = [body.area / 512 ** 2, y, z, ...body.covariance, ...body.meanColour];
+        TEST_CHANNELS.diagnostics.forEach((ch, k) => expect(at(1, ch, texel)).toBeCloseTo(diagnostics[k]!, 5));
       }
-      // Everything else, distractors and the positional ramp included, as documented.
-      const expected = expectedTriplane(rgb);
+      // Everything else, distractors and the positional parts included, as documented.
+      const expected = expectedTriplane(IMAGES[name]);
       let worst = 0;
       for (let i = 0; i < expected.length; i++) {
-        worst = Math.max(worst, Math.abs(triplane[i]! - expected[i]!));
+        worst = Math.max(worst, Math.abs(triplane[i]! - expected[i]!) / (1 + Math.abs(expected[i]!)));
       }
       expect(worst).toBeLessThan(1e-4);
     });
@@ -202,34 +277,33 @@ describe('test models in onnxruntime-web (WASM) and the CPU reference', () => {
   });
 
   for (const name of IMAGE_NAMES) {
-    it(`decodes density 25 on the expected sphere and the mean colour (${name})`, () => {
-      const { rgb, brightness } = imageMeans(IMAGES[name]);
-      const radius = expectedRadius(brightness);
-      const colour = expectedColour(rgb);
+    it(`decodes density 25 on the expected body and the foreground colour (${name})`, () => {
+      const body = BODIES[name];
+      const colour = expectedColour(body);
       for (const { variant, weights } of decoders) {
-        const on = decodePointsCpu(triplanes[name], weights, pointsAt(radius));
-        // Bilinear sampling of x² adds ≤ 3h²/4 to |p|², so density lies in 25·[exp(−0.0056), 1].
-        on.density.forEach((d) => expect(d / DENSITY_THRESHOLD, variant).toBeGreaterThan(0.99));
+        const on = decodePointsCpu(triplanes[name], weights, surfacePoints(body));
+        // Bilinear sampling raises Q by at most ~h²/4·ΣP (≈ 0.01 here), so density ∈ 25·[e^−0.05, 1].
+        on.density.forEach((d) => expect(d / DENSITY_THRESHOLD, variant).toBeGreaterThan(0.95));
         on.density.forEach((d) => expect(d / DENSITY_THRESHOLD, variant).toBeLessThan(1.0001));
         on.colour.forEach((c, i) => expect(c, variant).toBeCloseTo(colour[i % 3]!, 4));
-        const inside = decodePointsCpu(triplanes[name], weights, pointsAt(radius - 0.005));
-        const outside = decodePointsCpu(triplanes[name], weights, pointsAt(radius + 0.005));
+        const inside = decodePointsCpu(triplanes[name], weights, surfacePoints(body, 0.97));
+        const outside = decodePointsCpu(triplanes[name], weights, surfacePoints(body, 1.03));
         inside.density.forEach((d) => expect(d, variant).toBeGreaterThan(DENSITY_THRESHOLD));
         outside.density.forEach((d) => expect(d, variant).toBeLessThan(DENSITY_THRESHOLD));
-        // The documented profile 25·exp(s·(R² − |p|²)), from the centre to past the surface.
-        for (const r of [0, 0.5 * radius, 1.2 * radius]) {
-          const points = pointsAt(r);
+        // The documented profile 25·exp(s·(1 − Q)), from the centre to past the surface.
+        for (const k of [0, 0.5, 1.2]) {
+          const points = surfacePoints(body, k);
           const { density } = decodePointsCpu(triplanes[name], weights, points);
           density.forEach((d, i) => {
-            const expected = expectedDensity(radius, points.subarray(3 * i, 3 * i + 3));
-            expect(Math.abs(d / expected - 1), variant).toBeLessThan(0.01);
+            const expected = expectedDensity(body, points.subarray(3 * i, 3 * i + 3));
+            expect(Math.abs(d / expected - 1), variant).toBeLessThan(0.05);
           });
         }
       }
     });
   }
 
-  it('keeps the zero-padded rim of the box outside (closed surface even at R = 0.7)', () => {
+  it('keeps the zero-padded rim of the box outside (closed surface)', () => {
     const weights = decoders[0]!.weights;
     const h = 0.87;
     const rim: number[] = [];
@@ -237,17 +311,19 @@ describe('test models in onnxruntime-web (WASM) and the CPU reference', () => {
       for (const b of [-h, 0, h]) rim.push(h, a, b, -h, a, b, a, h, b, a, -h, b, a, b, h, a, b, -h);
     }
     const points = Float32Array.from(rim);
-    const { density } = decodePointsCpu(triplanes.white, weights, points, { density: true });
-    density.forEach((d) => expect(d).toBeLessThan(DENSITY_THRESHOLD));
+    for (const name of IMAGE_NAMES) {
+      const { density } = decodePointsCpu(triplanes[name], weights, points, { density: true });
+      density.forEach((d) => expect(d).toBeLessThan(DENSITY_THRESHOLD));
+    }
   });
 
   it('decoder graphs run in onnxruntime and agree with the weights read from them', async () => {
-    const points = pointsAt(0.5);
+    const points = surfacePoints(BODIES.tilted, 0.8);
     const n = points.length / 3;
     const features = new Float32Array(120 * n);
     for (let i = 0; i < n; i++) {
       const point = points.subarray(3 * i, 3 * i + 3);
-      sampleTriplane(triplanes.bright, point, features.subarray(120 * i));
+      sampleTriplane(triplanes.tilted, point, features.subarray(120 * i));
     }
     for (const { variant, file, weights } of decoders) {
       const session = await ort.InferenceSession.create(fixture(`triposr-test/${file}`), {
@@ -257,7 +333,7 @@ describe('test models in onnxruntime-web (WASM) and the CPU reference', () => {
       const out = await session.run({ [session.inputNames[0]!]: input });
       const [density, colour] = session.outputNames.map((k) => out[k]!.data as Float32Array);
       await session.release();
-      const reference = decodePointsCpu(triplanes.bright, weights, points);
+      const reference = decodePointsCpu(triplanes.tilted, weights, points);
       for (let i = 0; i < n; i++) {
         const d = weights.graphApplies.densityExp ? density![i]! : Math.exp(density![i]! - 1);
         expect(d / reference.density[i]!, variant).toBeCloseTo(1, 4);
@@ -270,29 +346,46 @@ describe('test models in onnxruntime-web (WASM) and the CPU reference', () => {
     }
   });
 
-  it('meshes two images into closed spheres whose radii follow their brightness', () => {
+  it('meshes each image into a closed body at the expected place, size and tilt', () => {
     const cell = 1.74 / 31;
-    const radii: number[] = [];
-    for (const name of ['dark', 'bright'] as const) {
-      const { rgb, brightness } = imageMeans(IMAGES[name]);
+    for (const name of IMAGE_NAMES) {
+      const body = BODIES[name];
       const mesh = meshTriplaneCpu(triplanes[name], decoders[0]!.weights, {
         resolution: 32,
         threshold: DENSITY_THRESHOLD,
         mode: 'coarse-to-fine',
       });
       expect(isClosed(mesh), name).toBe(true);
-      const r: number[] = [];
+      const min = [Infinity, Infinity, Infinity];
+      const max = [-Infinity, -Infinity, -Infinity];
+      let yy = 0;
+      let zz = 0;
+      let yz = 0;
+      const count = mesh.positions.length / 3;
       for (let i = 0; i < mesh.positions.length; i += 3) {
-        r.push(Math.hypot(mesh.positions[i]!, mesh.positions[i + 1]!, mesh.positions[i + 2]!));
+        const p = mesh.positions.subarray(i, i + 3);
+        // Every vertex on the surface Q = 1, to within a cell.
+        const q = bodyQuadric(body, p);
+        expect(Math.abs(Math.sqrt(q) - 1) * 0.2, name).toBeLessThan(cell);
+        for (let a = 0; a < 3; a++) {
+          min[a] = Math.min(min[a]!, p[a]!);
+          max[a] = Math.max(max[a]!, p[a]!);
+        }
+        const dy = p[1]! - body.centre[1];
+        const dz = p[2]! - body.centre[2];
+        yy += (dy * dy) / count;
+        zz += (dz * dz) / count;
+        yz += (dy * dz) / count;
       }
-      const expected = expectedRadius(brightness);
-      for (const v of r) expect(Math.abs(v - expected), name).toBeLessThan(cell);
-      const mean = r.reduce((a, b) => a + b, 0) / r.length;
-      expect(Math.abs(mean - expected), name).toBeLessThan(cell / 4);
-      radii.push(mean);
-      const colour = expectedColour(rgb);
-      mesh.colours.forEach((c, i) => expect(c).toBeCloseTo(colour[i % 3]!, 3));
+      const expected = bodyBounds(body);
+      for (let a = 0; a < 3; a++) {
+        expect(Math.abs(min[a]! - Math.max(-0.87, expected.min[a]!)), `${name} min ${a}`).toBeLessThan(cell);
+        expect(Math.abs(max[a]! - Math.min(0.87, expected.max[a]!)), `${name} max ${a}`).toBeLessThan(cell);
+      }
+      if (name === 'tilted') {
+        expect(0.5 * Math.atan2(2 * yz, yy - zz)).toBeCloseTo(principalAngle(body), 1);
+      }
+      mesh.colours.forEach((c, i) => expect(c).toBeCloseTo(expectedColour(body)[i % 3]!, 3));
     }
-    expect(radii[1]! - radii[0]!).toBeGreaterThan(3 * cell);
-  }, 60_000);
+  }, 120_000);
 });
