@@ -12,12 +12,16 @@ export interface HeadMath {
   offset: number[];
   /** Clamp of the head's final value, after the activation (the mesher's or the graph's). */
   clip: [number, number];
+  /** Added to the graph's own output before the spec's activation when the graph applies none (−1 for a raw density). */
+  outputShift: number;
 }
 
 /** What the decoder's outputs mean, read from the graph outputs backwards. */
 export interface DecoderOutputs {
   density: HeadMath;
   colour: HeadMath;
+  /** The graph outputs holding each; the same name for one raw [N,4] output (density column 0, colour 1..3). */
+  names: { density: string; colour: string };
 }
 
 const UNCLIPPED: [number, number] = [-Infinity, Infinity];
@@ -84,7 +88,8 @@ export function readHead(
   }
   const f = monotone[activation ?? implied]!;
   const clip: [number, number] = [Math.max(f(pre[0]), post[0]), Math.min(f(pre[1]), post[1])];
-  return { activation, offset, clip };
+  const outputShift = kind === 'density' && !activation && !sawOffset ? -1 : 0;
+  return { activation, offset, clip, outputShift };
 }
 
 /**
@@ -95,16 +100,18 @@ export function readHead(
  */
 export function readDecoderOutputs(bytes: Uint8Array, opts: DecoderReadOptions = {}): DecoderOutputs {
   const g = new DecoderGraph(bytes, opts);
-  const raw = (): DecoderOutputs => ({
-    density: { offset: [-1], clip: [0, Infinity] },
-    colour: { offset: [0, 0, 0], clip: [0, 1] },
+  const raw = (name: string): DecoderOutputs => ({
+    names: { density: name, colour: name },
+    density: { offset: [-1], clip: [0, Infinity], outputShift: -1 },
+    colour: { offset: [0, 0, 0], clip: [0, 1], outputShift: 0 },
   });
   const outs = g.graph.outputs;
   const width = (o: (typeof outs)[number]): number | string | undefined => o.shape?.at(-1);
-  if (outs.length === 1) return raw();
+  if (outs.length === 1) return raw(outs[0]!.name);
   const density = outs.find((o) => width(o) === 1) ?? outs.find((o) => /dens|sigma/i.test(o.name)) ?? outs[0]!;
   const colour = outs.find((o) => o !== density && (width(o) === 3 || /col|rgb/i.test(o.name))) ?? outs[1]!;
   return {
+    names: { density: density.name, colour: colour.name },
     density: backwards(g, density.name, 1, 'density', 'exp'),
     colour: backwards(g, colour.name, 3, 'colour', 'sigmoid'),
   };
@@ -125,6 +132,21 @@ function backwards(g: DecoderGraph, output: string, width: number, kind: 'densit
   try {
     return readHead(g, name, width, kind, implied);
   } catch {
-    return kind === 'density' ? { offset: [-1], clip: [0, Infinity] } : { offset: [0, 0, 0], clip: [0, 1] };
+    // Nothing readable at the output: assume the spec's raw MLP output.
+    return kind === 'density'
+      ? { offset: [-1], clip: [0, Infinity], outputShift: -1 }
+      : { offset: [0, 0, 0], clip: [0, 1], outputShift: 0 };
   }
+}
+
+/** The density the mesher thresholds, from the value a graph output holds (see HeadMath). */
+export function densityFromOutput(head: HeadMath, v: number): number {
+  const d = head.activation ? v : Math.exp(Math.min(v + head.outputShift, 80));
+  return Math.min(Math.max(d, head.clip[0]), head.clip[1]);
+}
+
+/** The sRGB colour 0..1, from the value a graph output holds (see HeadMath). */
+export function colourFromOutput(head: HeadMath, v: number): number {
+  const c = head.activation ? v : 1 / (1 + Math.exp(-v));
+  return Math.min(Math.max(c, head.clip[0]), head.clip[1]);
 }

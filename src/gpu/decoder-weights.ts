@@ -196,8 +196,8 @@ function dense(node: OnnxNode, w: Float32Array, inF: number, outF: number, rowsA
 function splitTail(g: DecoderGraph, raw: string, lastNode: OnnxNode | undefined): { density: HeadMath; colour: HeadMath } {
   if (g.outputs.has(raw)) {
     return {
-      density: { offset: [-1], clip: [-Infinity, Infinity] },
-      colour: { offset: [0, 0, 0], clip: [-Infinity, Infinity] },
+      density: { offset: [-1], clip: [-Infinity, Infinity], outputShift: -1 },
+      colour: { offset: [0, 0, 0], clip: [-Infinity, Infinity], outputShift: 0 },
     };
   }
   const branches: { name: string; columns: [number, number]; node: OnnxNode }[] = [];
