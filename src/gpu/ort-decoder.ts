@@ -18,6 +18,7 @@ export interface OrtDecoderOptions extends DecoderReadOptions {
   batch: number;
 }
 
+/** Defaults of OrtDecoderOptions: 65,536 points per run (31 MB of features). */
 export const ORT_DECODER_DEFAULTS: OrtDecoderOptions = { batch: 65_536 };
 
 /** decoder.onnx as an onnxruntime session, with what its outputs mean. */
