@@ -1,9 +1,16 @@
 // TripoSR's triplane decoder for a tile of 32 points per workgroup: features by manual bilinear
 // sampling (grid_sample, align_corners=False, zero padding), then the MLP as small GEMMs on
-// workgroup memory. Output: density exp(o0 + bias) (or colour sigmoid(o1..3) when colourOut).
+// workgroup memory. Output: density clamp(act(o0 + bias)) (or colour clamp(sigmoid(o1..3)) when
+// colourOut), with the activations the decoder graph uses (see DecoderWeights).
 // Prepended: dispatch.wgsl, point-job.wgsl.
 
 override colourOut: bool = false;
+override hiddenRelu: bool = false;     // hidden activation: ReLU, else SiLU
+override densityAct: u32 = 0u;         // 0 exp, 1 softplus, 2 relu
+override densityLo: f32 = -3.0e38;     // density clamp after its activation
+override densityHi: f32 = 3.0e38;
+override colourLo: f32 = -3.0e38;      // colour clamp after the sigmoid
+override colourHi: f32 = 3.0e38;
 
 const TILE: u32 = 32u;
 const S: i32 = 64;            // triplane width and height
@@ -28,8 +35,23 @@ struct Decoder {
 
 var<workgroup> act: array<vec4<f32>, 1024>;  // 32 points × 128 floats = 16 KiB
 
-fn silu(x: vec4<f32>) -> vec4<f32> {
+fn hiddenAct(x: vec4<f32>) -> vec4<f32> {
+  if (hiddenRelu) {
+    return max(x, vec4<f32>(0.0));
+  }
   return x / (vec4<f32>(1.0) + exp(-x));
+}
+
+fn densityOf(x: f32) -> f32 {
+  var d: f32;
+  if (densityAct == 1u) {
+    d = select(log(1.0 + exp(x)), x, x > 30.0);
+  } else if (densityAct == 2u) {
+    d = max(x, 0.0);
+  } else {
+    d = exp(min(x, MAX_LOGIT));
+  }
+  return clamp(d, densityLo, densityHi);
 }
 
 // One layer: thread t computes outputs 4·(t % 16)..+3 for points 8·(t / 16)..+7, in place.
@@ -51,7 +73,7 @@ fn dense(lid: u32, inputs4: u32, offset: u32) {
   let bias = weights[offset + 64u * inputs4 + col];
   workgroupBarrier();
   for (var p = 0u; p < 8u; p++) {
-    act[(p0 + p) * ROW4 + col] = silu(acc[p] + bias);
+    act[(p0 + p) * ROW4 + col] = hiddenAct(acc[p] + bias);
   }
   workgroupBarrier();
 }
@@ -129,12 +151,12 @@ fn main(
                      dot(weights[offset + 2u * HIDDEN4 + i], a), dot(weights[offset + 3u * HIDDEN4 + i], a));
     }
     if (colourOut) {
-      let c = 1.0 / (1.0 + exp(-o.yzw));
+      let c = clamp(1.0 / (1.0 + exp(-o.yzw)), vec3<f32>(colourLo), vec3<f32>(colourHi));
       results[3u * id] = c.x;
       results[3u * id + 1u] = c.y;
       results[3u * id + 2u] = c.z;
     } else {
-      jobStore(id, exp(min(o.x + decoder.densityBias, MAX_LOGIT)));
+      jobStore(id, densityOf(o.x + decoder.densityBias));
     }
   }
 }

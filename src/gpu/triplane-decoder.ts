@@ -47,6 +47,25 @@ export function packDecoderWeights(weights: DecoderWeights): Float32Array {
   return out;
 }
 
+/** Finite stand-in for an unbounded clamp (WGSL override constants cannot be infinite). */
+const NO_CLAMP = 3e38;
+
+const bound = (v: number): number => Math.max(-NO_CLAMP, Math.min(NO_CLAMP, v));
+
+/** The kernel's override constants for the graph's activations and clamps (triplane-decode.wgsl). */
+export function decoderConstants(weights: DecoderWeights): Record<string, number> {
+  const [dLo, dHi] = weights.densityClip ?? [-Infinity, Infinity];
+  const [cLo, cHi] = weights.colourClip ?? [-Infinity, Infinity];
+  return {
+    hiddenRelu: weights.hidden === 'relu' ? 1 : 0,
+    densityAct: { exp: 0, softplus: 1, relu: 2 }[weights.densityActivation ?? 'exp'],
+    densityLo: bound(dLo),
+    densityHi: bound(dHi),
+    colourLo: bound(cLo),
+    colourHi: bound(cHi),
+  };
+}
+
 /** The decoder's GPU resources: triplane, packed weights and parameters, owned by `scope`. */
 export interface TriplaneDecoder {
   /** Density evaluator for the density walk. */
@@ -73,9 +92,9 @@ export function triplaneDecoder(
   new Float32Array(params)[1] = weights.densityBias;
   const decoder = scope.uniform(new Uint8Array(params), 'decoder params');
   const make = (colourOut: boolean): GpuFieldEvaluator => {
-    const pipeline = computePipeline(device, `triplane-decode:${colourOut}`, pointJobWgsl + decodeWgsl, {
-      colourOut: colourOut ? 1 : 0,
-    });
+    const constants = { colourOut: colourOut ? 1 : 0, ...decoderConstants(weights) };
+    const key = `triplane-decode:${Object.values(constants).join(',')}`;
+    const pipeline = computePipeline(device, key, pointJobWgsl + decodeWgsl, constants);
     const weightsGroup = bindGroup(device, pipeline, { 0: planes, 1: packed, 2: decoder }, 2);
     return {
       encode(pass, jobScope, job, maxPerDim) {

@@ -34,8 +34,8 @@ describe('readDecoderOnnx', () => {
     expect(read.graphApplies).toEqual({ densityExp: false, colourSigmoid: false });
   });
 
-  it('names the node it cannot read', () => {
-    expect(() => readDecoderOnnx(writeDecoderOnnx(weights, { layout: 'gemm', activation: 'relu' }))).toThrow(/\/act_0\/Relu/);
+  it('reads Relu hidden layers (once refused)', () => {
+    expect(readDecoderOnnx(writeDecoderOnnx(weights, { layout: 'gemm', activation: 'relu' })).hidden).toBe('relu');
   });
 
   it('rejects truncated and non-ONNX bytes with a clear message', () => {

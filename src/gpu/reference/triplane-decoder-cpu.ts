@@ -47,8 +47,9 @@ export function sampleTriplane(triplane: Float32Array, p: ArrayLike<number>, out
   return out;
 }
 
-/** The MLP's four raw outputs for one feature vector (SiLU after every layer but the last). */
+/** The MLP's four raw outputs for one feature vector (the hidden activation after every layer but the last). */
 export function runMlp(weights: DecoderWeights, features: ArrayLike<number>): Float64Array {
+  const relu = weights.hidden === 'relu';
   let h: ArrayLike<number> = features;
   weights.layers.forEach((layer, k) => {
     const out = new Float64Array(layer.outFeatures);
@@ -56,16 +57,33 @@ export function runMlp(weights: DecoderWeights, features: ArrayLike<number>): Fl
       let acc = layer.bias[o]!;
       const row = o * layer.inFeatures;
       for (let i = 0; i < layer.inFeatures; i++) acc += layer.weight[row + i]! * h[i]!;
-      out[o] = k < weights.layers.length - 1 ? acc / (1 + Math.exp(-acc)) : acc;
+      out[o] = k === weights.layers.length - 1 ? acc : relu ? Math.max(acc, 0) : acc / (1 + Math.exp(-acc));
     }
     h = out;
   });
   return h as Float64Array;
 }
 
-/** density = exp(o[0] + densityBias), clamped below float32 overflow. */
+/** The density the mesher thresholds: clamp(act(o[0] + densityBias), densityClip), exp kept below float32 overflow. */
 export function densityFromRaw(weights: DecoderWeights, o0: number): number {
-  return Math.exp(Math.min(o0 + weights.densityBias, MAX_DENSITY_LOGIT));
+  const x = o0 + weights.densityBias;
+  const act = weights.densityActivation ?? 'exp';
+  const d =
+    act === 'exp'
+      ? Math.exp(Math.min(x, MAX_DENSITY_LOGIT))
+      : act === 'relu'
+        ? Math.max(x, 0)
+        : x > 30
+          ? x
+          : Math.log1p(Math.exp(x));
+  const [lo, hi] = weights.densityClip ?? [-Infinity, Infinity];
+  return Math.min(Math.max(d, lo), hi);
+}
+
+/** sRGB colour 0..1 from raw outputs o[1..3]: clamp(sigmoid(o), colourClip), written to out[offset..+2]. */
+export function colourFromRaw(weights: DecoderWeights, o: ArrayLike<number>, out: Float32Array | number[], offset = 0): void {
+  const [lo, hi] = weights.colourClip ?? [-Infinity, Infinity];
+  for (let k = 0; k < 3; k++) out[offset + k] = Math.min(Math.max(1 / (1 + Math.exp(-o[k + 1]!)), lo), hi);
 }
 
 /** Decodes world points (xyz triples): density per point and sRGB colour (3 per point). */
@@ -83,7 +101,7 @@ export function decodePointsCpu(
     sampleTriplane(triplane, points.subarray(3 * i, 3 * i + 3), features);
     const o = runMlp(weights, features);
     if (want.density) density[i] = densityFromRaw(weights, o[0]!);
-    if (want.colour) for (let k = 0; k < 3; k++) colour[3 * i + k] = 1 / (1 + Math.exp(-o[k + 1]!));
+    if (want.colour) colourFromRaw(weights, o, colour, 3 * i);
   }
   return { density, colour };
 }
