@@ -31,16 +31,33 @@ export function densityWalkCpu(
   mode: WalkMode,
   options: Partial<CoarseToFineOptions> = {},
 ): { field: Float32Array; evaluations: number } {
+  const walk = densityWalkSteps(dims, bounds, iso, mode, options);
+  let step = walk.next();
+  while (!step.done) step = walk.next(evaluate(step.value));
+  return step.value;
+}
+
+/**
+ * The walk as steps: it yields each set of world points it needs and is resumed with their values,
+ * so a synchronous driver (`densityWalkCpu`) and an asynchronous, cancellable one share one walk.
+ */
+export function* densityWalkSteps(
+  dims: Dims,
+  bounds: Bounds,
+  iso: number,
+  mode: WalkMode,
+  options: Partial<CoarseToFineOptions> = {},
+): Generator<Float32Array, { field: Float32Array; evaluations: number }, Float32Array> {
   checkDims(dims);
   const n = fieldLength(dims);
   if (mode === 'dense') {
     const all = new Uint32Array(n).map((_, i) => i);
-    return { field: evaluate(latticePoints(dims, bounds, all)), evaluations: n };
+    return { field: yield latticePoints(dims, bounds, all), evaluations: n };
   }
   const opts = { ...COARSE_TO_FINE_DEFAULTS, ...options };
   const lattice = new CoarseLattice(dims, opts.blockSize);
   const coarseIdx = lattice.coarsePointIndices();
-  const coarse = evaluate(latticePoints(dims, bounds, coarseIdx));
+  const coarse = yield latticePoints(dims, bounds, coarseIdx);
   const { flags } = lattice.plan(coarse, iso, opts);
   const [nx, ny, nz] = dims;
   const [, by, bz] = lattice.blocks;
@@ -84,7 +101,7 @@ export function densityWalkCpu(
       }
     }
   }
-  const fine = evaluate(latticePoints(dims, bounds, needed));
+  const fine = yield latticePoints(dims, bounds, needed);
   needed.forEach((i, j) => (field[i] = fine[j]!));
   return { field, evaluations: coarse.length + needed.length };
 }
