@@ -1,6 +1,7 @@
-import { DECODER_FEATURES, TRIPLANE_CHANNELS, TRIPLANE_PLANES, TRIPLANE_RADIUS, TRIPLANE_SIZE } from '../gpu/constants';
+import { DECODER_FEATURES } from '../gpu/constants';
 import type { DecoderWeights } from '../gpu/decoder-weights';
-import { densityFromRaw, PLANE_AXES } from '../gpu/reference/triplane-decoder-cpu';
+import { writeOutputs } from './raw-outputs';
+import { TriplaneSampler } from './triplane-sampler';
 
 /** What `BatchDecoder` computes per point. */
 export interface DecodeWant {
@@ -19,19 +20,10 @@ export const BATCH_DECODER_DEFAULTS: BatchDecoderOptions = { batchPoints: 256 };
 type HiddenActivation = 'silu' | 'relu';
 
 /**
- * sRGB colour from the last layer's colour logit. Kept in one place so it can be swapped for the
- * reference's exported function when it gains one; today the reference inlines sigmoid(o[1..3]).
- */
-function colourFromRaw(logit: number): number {
-  return 1 / (1 + Math.exp(-logit));
-}
-
-/**
  * The triplane decoder on the CPU without per-point allocation: a batch of points is sampled into one
  * feature matrix, then each layer runs as a register-blocked GEMM over the batch (4 points × 4 outputs).
  * Weights and activations are float64 like the reference's accumulators, so results agree with
- * `decodePointsCpu` to rounding; the triplane is re-laid channel-last so the four bilinear taps of a
- * texel read 40 contiguous values.
+ * `decodePointsCpu` to rounding.
  *
  * @example
  * const decoder = new BatchDecoder(triplane, weights);
@@ -39,8 +31,7 @@ function colourFromRaw(logit: number): number {
  */
 export class BatchDecoder {
   private readonly opts: BatchDecoderOptions;
-  /** [plane][y][x][channel]. */
-  private readonly texels: Float32Array;
+  private readonly sampler: TriplaneSampler;
   private readonly layerWeights: Float64Array[];
   private readonly layerBias: Float64Array[];
   private readonly dims: { inF: number; outF: number }[];
@@ -58,18 +49,7 @@ export class BatchDecoder {
     this.opts = { ...BATCH_DECODER_DEFAULTS, ...options };
     // Blocks of 4 points: round the batch up so the GEMM never needs a scalar tail.
     this.opts.batchPoints = Math.max(4, Math.ceil(this.opts.batchPoints / 4) * 4);
-    const S = TRIPLANE_SIZE;
-    const C = TRIPLANE_CHANNELS;
-    if (triplane.length !== TRIPLANE_PLANES * C * S * S) {
-      throw new Error(`A triplane has ${TRIPLANE_PLANES * C * S * S} values; this one has ${triplane.length}.`);
-    }
-    this.texels = new Float32Array(triplane.length);
-    for (let p = 0; p < TRIPLANE_PLANES; p++) {
-      for (let c = 0; c < C; c++) {
-        const src = (p * C + c) * S * S;
-        for (let t = 0; t < S * S; t++) this.texels[(p * S * S + t) * C + c] = triplane[src + t]!;
-      }
-    }
+    this.sampler = new TriplaneSampler(triplane);
     const layers = weights.layers;
     if (layers[0]?.inFeatures !== DECODER_FEATURES || layers.at(-1)?.outFeatures !== 4) {
       throw new Error(`The decoder must map ${DECODER_FEATURES} features to 4 outputs.`);
@@ -108,62 +88,11 @@ export class BatchDecoder {
     const B = this.opts.batchPoints;
     for (let s = start; s < end; s += B) {
       const count = Math.min(B, end - s);
-      this.sample(points, s, count);
+      // Padded with zeros to a whole block of 4, so the GEMM's last block reads defined values.
+      this.features.fill(0, count * DECODER_FEATURES, Math.ceil(count / 4) * 4 * DECODER_FEATURES);
+      this.sampler.sampleInto(points, s, count, this.features);
       const out = this.runMlp(count);
-      for (let j = 0; j < count; j++) {
-        const o = out.subarray(4 * j, 4 * j + 4);
-        if (density) density[s + j] = densityFromRaw(this.weights, o[0]!);
-        if (colour) for (let k = 0; k < 3; k++) colour[3 * (s + j) + k] = colourFromRaw(o[k + 1]!);
-      }
-    }
-  }
-
-  /** grid_sample(bilinear, align_corners=False, zeros) of `count` points into `features`, as the reference. */
-  private sample(points: Float32Array, start: number, count: number): void {
-    const S = TRIPLANE_SIZE;
-    const C = TRIPLANE_CHANNELS;
-    const F = DECODER_FEATURES;
-    const texels = this.texels;
-    const features = this.features;
-    // Padded with zeros to a whole block of 4, so the GEMM's last block reads defined values.
-    const padded = Math.ceil(count / 4) * 4;
-    features.fill(0, count * F, padded * F);
-    for (let j = 0; j < count; j++) {
-      const p = 3 * (start + j);
-      const row = j * F;
-      for (let plane = 0; plane < 3; plane++) {
-        const axes = PLANE_AXES[plane]!;
-        const tx = ((points[p + axes[0]]! / TRIPLANE_RADIUS + 1) * S - 1) / 2;
-        const ty = ((points[p + axes[1]]! / TRIPLANE_RADIUS + 1) * S - 1) / 2;
-        const x0 = Math.floor(tx);
-        const y0 = Math.floor(ty);
-        const fx = tx - x0;
-        const fy = ty - y0;
-        // Out-of-range taps contribute nothing (padding zeros): weight 0 and a safe texel index.
-        const inX0 = x0 >= 0 && x0 < S;
-        const inX1 = x0 + 1 >= 0 && x0 + 1 < S;
-        const inY0 = y0 >= 0 && y0 < S;
-        const inY1 = y0 + 1 >= 0 && y0 + 1 < S;
-        const base = plane * S * S;
-        const t00 = inX0 && inY0 ? (base + y0 * S + x0) * C : -1;
-        const t10 = inX1 && inY0 ? (base + y0 * S + x0 + 1) * C : -1;
-        const t01 = inX0 && inY1 ? (base + (y0 + 1) * S + x0) * C : -1;
-        const t11 = inX1 && inY1 ? (base + (y0 + 1) * S + x0 + 1) * C : -1;
-        const w00 = (1 - fx) * (1 - fy);
-        const w10 = fx * (1 - fy);
-        const w01 = (1 - fx) * fy;
-        const w11 = fx * fy;
-        const o = row + plane * C;
-        for (let c = 0; c < C; c++) {
-          // Same summation order as the reference, and rounded to float32 as its feature buffer is.
-          let v = 0;
-          if (t00 >= 0) v += w00 * texels[t00 + c]!;
-          if (t10 >= 0) v += w10 * texels[t10 + c]!;
-          if (t01 >= 0) v += w01 * texels[t01 + c]!;
-          if (t11 >= 0) v += w11 * texels[t11 + c]!;
-          features[o + c] = Math.fround(v);
-        }
-      }
+      writeOutputs(this.weights, out, count, s, density, colour);
     }
   }
 

@@ -1,10 +1,11 @@
+import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { meshTriplaneCpuAsync, type PointDecoder } from '../../src/cpu/async-mesher';
 import { BatchDecoder } from '../../src/cpu/batch-decoder';
+import { OrtDecoder } from '../../src/cpu/ort-decoder';
 import { decodePointsCpu } from '../../src/gpu/reference/triplane-decoder-cpu';
 import { meshTriplaneCpu } from '../../src/gpu/reference/triplane-mesher-cpu';
 import { DENSITY_THRESHOLD, expectedTriplane, testDecoderWeights } from '../../scripts/make-test-models';
-import { maxVertexSetDistance } from '../helpers/mesh-metrics';
 
 const triplane = expectedTriplane([0.6, 0.45, 0.3]);
 const weights = testDecoderWeights();
@@ -38,12 +39,28 @@ describe('meshTriplaneCpuAsync (the CPU path mesher)', () => {
     const options = { resolution: 32, threshold: DENSITY_THRESHOLD, mode: 'coarse-to-fine' } as const;
     const ref = meshTriplaneCpu(triplane, weights, options);
     const mesh = await meshTriplaneCpuAsync(triplane, weights, options);
+    // Same crossing edges give the same vertex order, so positions compare one by one.
     expect(mesh.positions.length).toBe(ref.positions.length);
-    expect(mesh.indices.length).toBe(ref.indices.length);
-    expect(maxVertexSetDistance(mesh.positions, ref.positions)).toBeLessThan(1e-4);
+    expect(mesh.indices).toEqual(ref.indices);
+    expect(maxDifference(mesh.positions, ref.positions)).toBeLessThan(1e-4);
     let colour = 0;
     for (let i = 0; i < ref.colours.length; i++) colour = Math.max(colour, Math.abs(mesh.colours[i]! - ref.colours[i]!));
     expect(colour).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it('gives the same mesh with the onnxruntime-web decoder: vertex count, positions within 1e-4', async () => {
+    const options = { resolution: 32, threshold: DENSITY_THRESHOLD, mode: 'coarse-to-fine' } as const;
+    const decoder = await OrtDecoder.create(ort, triplane, weights);
+    try {
+      const ref = meshTriplaneCpu(triplane, weights, options);
+      const mesh = await meshTriplaneCpuAsync(triplane, weights, { ...options, decoder });
+      // Same crossing edges give the same vertex order, so positions compare one by one.
+      expect(mesh.positions.length).toBe(ref.positions.length);
+      expect(mesh.indices).toEqual(ref.indices);
+      expect(maxDifference(mesh.positions, ref.positions)).toBeLessThan(1e-4);
+    } finally {
+      await decoder.release();
+    }
   }, 60_000);
 
   it('reports non-decreasing progress that ends at 1, and yields to the event loop between slices', async () => {
@@ -112,3 +129,10 @@ describe('meshTriplaneCpuAsync (the CPU path mesher)', () => {
     expect(calls).toBe(0);
   });
 });
+
+/** Largest element-wise difference of two arrays of the same length. */
+function maxDifference(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
