@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { meshTriplaneCpuAsync, type PointDecoder } from '../../src/cpu/async-mesher';
 import { BatchDecoder } from '../../src/cpu/batch-decoder';
 import { OrtDecoder } from '../../src/cpu/ort-decoder';
+import { CPU_MAX_RESOLUTION, cpuResolution } from '../../src/cpu/resolution-cap';
 import { decodePointsCpu } from '../../src/gpu/reference/triplane-decoder-cpu';
 import { meshTriplaneCpu } from '../../src/gpu/reference/triplane-mesher-cpu';
 import { DENSITY_THRESHOLD, expectedTriplane, testDecoderWeights } from '../../scripts/make-test-models';
@@ -136,3 +137,13 @@ function maxDifference(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   return worst;
 }
+
+describe('cpuResolution (the CPU path resolution cap)', () => {
+  it('keeps resolutions up to 128 and lowers larger ones to 128 with a notice naming both', () => {
+    expect(cpuResolution(64)).toEqual({ resolution: 64, notice: null });
+    expect(cpuResolution(CPU_MAX_RESOLUTION)).toEqual({ resolution: 128, notice: null });
+    const capped = cpuResolution(256);
+    expect(capped.resolution).toBe(128);
+    expect(capped.notice).toMatch(/128³.*256³/);
+  });
+});
