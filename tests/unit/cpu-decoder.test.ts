@@ -7,6 +7,7 @@ import { decodePointsCpu, sampleTriplane } from '../../src/gpu/reference/triplan
 import { mulberry32 } from '../../scripts/lib/rng';
 import { expectedTriplane, testDecoderWeights } from '../../scripts/make-test-models';
 import { goldenTriplane, goldenWeights } from '../helpers/golden-inputs';
+import { blobDecoder, smoothTriplane } from '../helpers/synthetic-decoder';
 
 /** Random points in a box slightly larger than the triplane's, so the zero padding is exercised too. */
 function randomPoints(n: number, seed: number, half = 0.95): Float32Array {
@@ -30,7 +31,9 @@ function disagreement(a: { density: Float32Array; colour: Float32Array }, b: { d
 describe('BatchDecoder (the CPU path decoder) against the reference decodePointsCpu', () => {
   const cases = [
     ['the test model', expectedTriplane([0.6, 0.4, 0.3]), testDecoderWeights()],
+    // Its density saturates (one value everywhere); the blob's varies across the surface.
     ['the torch golden inputs', goldenTriplane(), goldenWeights()],
+    ['a seeded blob', smoothTriplane(3), blobDecoder(4, smoothTriplane(3))],
   ] as const;
 
   for (const [name, triplane, weights] of cases) {
