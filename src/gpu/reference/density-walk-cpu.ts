@@ -31,16 +31,33 @@ export function densityWalkCpu(
   mode: WalkMode,
   options: Partial<CoarseToFineOptions> = {},
 ): { field: Float32Array; evaluations: number } {
+  const walk = densityWalkSteps(dims, bounds, iso, mode, options);
+  let step = walk.next();
+  while (!step.done) step = walk.next(evaluate(step.value));
+  return step.value;
+}
+
+/**
+ * The walk as steps: it yields each set of world points it needs and is resumed with their values,
+ * so a synchronous driver (`densityWalkCpu`) and an asynchronous, cancellable one share one walk.
+ */
+export function* densityWalkSteps(
+  dims: Dims,
+  bounds: Bounds,
+  iso: number,
+  mode: WalkMode,
+  options: Partial<CoarseToFineOptions> = {},
+): Generator<Float32Array, { field: Float32Array; evaluations: number }, Float32Array> {
   checkDims(dims);
   const n = fieldLength(dims);
   if (mode === 'dense') {
     const all = new Uint32Array(n).map((_, i) => i);
-    return { field: evaluate(latticePoints(dims, bounds, all)), evaluations: n };
+    return { field: yield latticePoints(dims, bounds, all), evaluations: n };
   }
   const opts = { ...COARSE_TO_FINE_DEFAULTS, ...options };
   const lattice = new CoarseLattice(dims, opts.blockSize);
   const coarseIdx = lattice.coarsePointIndices();
-  const coarse = evaluate(latticePoints(dims, bounds, coarseIdx));
+  const coarse = yield latticePoints(dims, bounds, coarseIdx);
   const { flags } = lattice.plan(coarse, iso, opts);
   const [nx, ny, nz] = dims;
   const [, by, bz] = lattice.blocks;
@@ -48,43 +65,62 @@ export function densityWalkCpu(
   const k = opts.blockSize;
   const field = new Float32Array(n);
   const needed: number[] = [];
-  // Blocks whose closed box holds fine index i along one axis: floor(i/k), and i/k − 1 on a boundary.
-  const around = (axis: number, i: number): number[] => {
-    const b = lattice.blockOf(axis, i);
-    return i % k === 0 && i > 0 && i / k - 1 !== b ? [i / k - 1, b] : [b];
-  };
+  // Per axis and fine index: the block, the position t in it, whether it is a coarse sample, and the
+  // blocks whose closed box holds it (floor(i/k), and i/k − 1 on a boundary). Tabulated once so the
+  // loop over every lattice point allocates nothing.
+  const axes = dims.map((size, axis) => {
+    const block = new Int32Array(size);
+    const second = new Int32Array(size).fill(-1);
+    const t = new Float64Array(size);
+    const coarseAt = new Uint8Array(size);
+    for (let i = 0; i < size; i++) {
+      const b = lattice.blockOf(axis, i);
+      const lo = lattice.fineIndex(axis, b);
+      const hi = lattice.fineIndex(axis, b + 1);
+      block[i] = b;
+      if (i % k === 0 && i > 0 && i / k - 1 !== b) second[i] = i / k - 1;
+      t[i] = (i - lo) / (hi - lo);
+      coarseAt[i] = lattice.isCoarse(axis, i) ? 1 : 0;
+    }
+    return { block, second, t, coarseAt };
+  });
+  const [ax, ay, az] = axes as [(typeof axes)[0], (typeof axes)[0], (typeof axes)[0]];
+  const isFlagged = (a: number, b: number, c: number): boolean => c >= 0 && b >= 0 && a >= 0 && flags[(a * by + b) * bz + c] === 1;
   for (let x = 0; x < nx; x++) {
-    const bxs = around(0, x);
+    const bx = ax.block[x]!;
+    const bx2 = ax.second[x]!;
+    const tx = ax.t[x]!;
     for (let y = 0; y < ny; y++) {
-      const bys = around(1, y);
+      const b1 = ay.block[y]!;
+      const by2 = ay.second[y]!;
+      const ty = ay.t[y]!;
       for (let z = 0; z < nz; z++) {
         const i = (x * ny + y) * nz + z;
-        const bzs = around(2, z);
-        let refined = false;
-        for (const a of bxs) for (const b of bys) for (const c of bzs) refined ||= flags[(a * by + b) * bz + c] === 1;
-        const onCoarse = lattice.isCoarse(0, x) && lattice.isCoarse(1, y) && lattice.isCoarse(2, z);
+        const b2 = az.block[z]!;
+        const bz2 = az.second[z]!;
+        const refined =
+          isFlagged(bx, b1, b2) || isFlagged(bx, b1, bz2) || isFlagged(bx, by2, b2) || isFlagged(bx, by2, bz2) ||
+          isFlagged(bx2, b1, b2) || isFlagged(bx2, b1, bz2) || isFlagged(bx2, by2, b2) || isFlagged(bx2, by2, bz2);
+        const onCoarse = ax.coarseAt[x]! === 1 && ay.coarseAt[y]! === 1 && az.coarseAt[z]! === 1;
         if (refined && !onCoarse) {
           needed.push(i);
           continue;
         }
-        // Trilinear from the block's corners (exact at coarse samples).
-        const b = [lattice.blockOf(0, x), lattice.blockOf(1, y), lattice.blockOf(2, z)];
-        const t = [x, y, z].map((v, a) => {
-          const lo = lattice.fineIndex(a, b[a]!);
-          const hi = lattice.fineIndex(a, b[a]! + 1);
-          return (v - lo) / (hi - lo);
-        });
+        // Trilinear from the block's corners (exact at coarse samples); weights multiply x, y, z in turn.
+        const tz = az.t[z]!;
         let v = 0;
         for (let c = 0; c < 8; c++) {
-          const o = [c & 1, (c >> 1) & 1, c >> 2];
-          const w = o.reduce((acc, oa, a) => acc * (oa ? t[a]! : 1 - t[a]!), 1);
-          if (w) v += w * coarse[((b[0]! + o[0]!) * cy + b[1]! + o[1]!) * cz + b[2]! + o[2]!]!;
+          const ox = c & 1;
+          const oy = (c >> 1) & 1;
+          const oz = c >> 2;
+          const w = 1 * (ox ? tx : 1 - tx) * (oy ? ty : 1 - ty) * (oz ? tz : 1 - tz);
+          if (w) v += w * coarse[((bx + ox) * cy + b1 + oy) * cz + b2 + oz]!;
         }
         field[i] = v;
       }
     }
   }
-  const fine = evaluate(latticePoints(dims, bounds, needed));
+  const fine = yield latticePoints(dims, bounds, needed);
   needed.forEach((i, j) => (field[i] = fine[j]!));
   return { field, evaluations: coarse.length + needed.length };
 }
