@@ -18,8 +18,9 @@ import type {
   SegmenterManifest,
 } from '../shared/manifest';
 import { AppError, formatBytes, throwIfAborted } from './errors';
-import { isName, roleFile } from './model-manifest';
-import { createModelStore, type ModelStore } from './model-store';
+import { pinManifest, pinPrefix, type HubPinOptions } from './hf-pin';
+import { downloadManifest, isName, roleFile, type DownloadManifestOptions } from './model-manifest';
+import { defaultModelStore, type ModelStore } from './model-store';
 import { readOnnxGraph, type OnnxTensor } from './onnx-graph';
 import {
   completeMatches,
@@ -41,7 +42,8 @@ export {
   type ModelStore,
   type ModelStoreKind,
 } from './model-store';
-export { fetchManifest, fetchSegmenterManifest, parseManifest, type FetchManifestOptions } from './model-manifest';
+export { parseManifest } from './model-manifest';
+export { checkForUpdate, pinManifest, updateModel, type ModelUpdate } from './hf-pin';
 export type { ModelProgress } from './piece-downloader';
 
 /** Version of the store layout: part of every cache key, bumped when keys or entries change shape. */
@@ -105,6 +107,31 @@ export interface ModelDownloadSize {
   missing: number | undefined;
 }
 
+/** Options for {@link fetchManifest} and {@link fetchSegmenterManifest}. */
+export type FetchManifestOptions = DownloadManifestOptions & HubPinOptions;
+
+/**
+ * Downloads and validates an image-to-3D manifest, pinned to a commit when it follows a Hugging Face
+ * branch (see `hf-pin.ts`: the first call asks the Hub, later ones read the stored pin). A manifest of
+ * another kind is refused with 'manifest-invalid'.
+ * @example
+ * const manifest = await fetchManifest('/models/manifest.json', { signal, store });
+ */
+export async function fetchManifest(
+  url: string,
+  options: FetchManifestOptions = {},
+): Promise<ModelManifest> {
+  return pinManifest(await downloadManifest(url, 'image-to-3d', options), options);
+}
+
+/** Downloads, validates and pins a segmenter manifest, as {@link fetchManifest} does an image-to-3D one. */
+export async function fetchSegmenterManifest(
+  url: string,
+  options: FetchManifestOptions = {},
+): Promise<SegmenterManifest> {
+  return pinManifest(await downloadManifest(url, 'segmenter', options), options);
+}
+
 /** A model's cache key: layout version, id and revision, so a new revision never reuses bytes. */
 export function cacheKey(manifest: Pick<ModelManifestBase, 'id' | 'revision'>): string {
   return `${modelPrefix(manifest.id)}${encodeURIComponent(manifest.revision)}`;
@@ -138,6 +165,15 @@ export async function loadModel(
     const loaded = await loadFile(ctx, key, file);
     externalData.push({ path: name, data: loaded.data });
     fromCache &&= loaded.fromCache;
+  }
+  // A listed data file the graph never names would be counted as missing forever, and is a sign that
+  // the manifest and the graph are from different versions.
+  const unused = manifest.files.find((f) => f.role === 'encoder-data' && !externalData.some((d) => d.path === f.name));
+  if (unused) {
+    throw new AppError(
+      'model-incompatible',
+      `The model manifest lists ${unused.name} as external data of ${encoderFile.name}, which does not use it; the manifest needs fixing, so choose another model.`,
+    );
   }
   const decoder = await loadFile(ctx, key, decoderFile);
   fromCache &&= decoder.fromCache;
@@ -200,11 +236,10 @@ export async function deleteCachedModels(
   store: ModelStore = defaultStore(),
   id?: string,
 ): Promise<void> {
-  const keys = await store.keys(id === undefined ? '' : modelPrefix(id));
+  const keys = id === undefined ? await store.keys() : [...(await store.keys(modelPrefix(id))), ...(await store.keys(pinPrefix(id)))];
   for (const key of keys) await store.delete(key);
 }
 
-let sharedStore: ModelStore | undefined;
 
 /** The context of one load, with the free space checked for the bytes the manifest lists. */
 async function beginLoad(
@@ -245,7 +280,7 @@ async function deleteOtherRevisions(
 }
 
 function defaultStore(): ModelStore {
-  return (sharedStore ??= createModelStore());
+  return defaultModelStore();
 }
 
 function defaultEstimate(): (() => Promise<StorageEstimate>) | undefined {

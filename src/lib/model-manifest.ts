@@ -1,6 +1,6 @@
 /**
  * Model manifests: their schema checks ({@link parseManifest}) and their download
- * ({@link fetchManifest}, {@link fetchSegmenterManifest}). File URLs come back absolute.
+ * ({@link downloadManifest}; `model-cache.ts` adds pinning on top). File URLs come back absolute.
  */
 import type {
   AnyModelManifest,
@@ -8,44 +8,24 @@ import type {
   ModelKind,
   ModelManifest,
   ModelManifestKinds,
-  SegmenterManifest,
 } from '../shared/manifest';
 import { AppError, abortError, isAbortError, throwIfAborted } from './errors';
 
-/** Options for {@link fetchManifest} and {@link fetchSegmenterManifest}. */
-export interface FetchManifestOptions {
+/** Options for {@link downloadManifest}. */
+export interface DownloadManifestOptions {
   signal?: AbortSignal;
   /** The fetch to use; default the global one. */
   fetch?: typeof fetch;
 }
 
-
 /**
- * Downloads and validates an image-to-3D manifest; file URLs come back absolute, resolved against its
- * URL. A manifest of another kind is refused with 'manifest-invalid'.
+ * Downloads and validates a manifest of `kind`; file URLs come back absolute, resolved against its URL.
+ * A manifest of another kind is refused with 'manifest-invalid'.
  */
-export async function fetchManifest(
-  url: string,
-  options: FetchManifestOptions = {},
-): Promise<ModelManifest> {
-  return fetchManifestOf(url, 'image-to-3d', options);
-}
-
-/**
- * Downloads and validates a segmenter manifest (`kind: 'segmenter'`), as {@link fetchManifest} does an
- * image-to-3D one; a manifest of another kind is refused with 'manifest-invalid'.
- */
-export async function fetchSegmenterManifest(
-  url: string,
-  options: FetchManifestOptions = {},
-): Promise<SegmenterManifest> {
-  return fetchManifestOf(url, 'segmenter', options);
-}
-
-async function fetchManifestOf<K extends ModelKind>(
+export async function downloadManifest<K extends ModelKind>(
   url: string,
   kind: K,
-  options: FetchManifestOptions,
+  options: DownloadManifestOptions = {},
 ): Promise<ModelManifestKinds[K]> {
   const { signal } = options;
   const fetchFn = options.fetch ?? globalThis.fetch;

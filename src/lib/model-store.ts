@@ -284,3 +284,10 @@ export function createModelStore(
   if (options.indexedDB) return new IndexedDbModelStore({ indexedDB: options.indexedDB });
   return new MemoryModelStore();
 }
+
+let sharedStore: ModelStore | undefined;
+
+/** One store per realm, made by {@link createModelStore} on first use. */
+export function defaultModelStore(): ModelStore {
+  return (sharedStore ??= createModelStore());
+}

@@ -432,6 +432,12 @@ async function downloadFile(
       break;
     }
     if (response.status === 416) await discardFile(ctx.store, prefix);
+    if (response.status === 404) {
+      throw new AppError(
+        'model-download-failed',
+        `The server has no ${file.name} (HTTP 404): the published model is incomplete; choose another model or press Generate to retry later.`,
+      );
+    }
     throw new AppError(
       'model-download-failed',
       `Could not download ${file.name} (HTTP ${response.status}); check your connection and press Generate to retry.`,
