@@ -156,11 +156,12 @@ function applyPin<M extends AnyModelManifest>(manifest: M, pin: HubPin): M {
       const hub = hubFile(file.url)!;
       const known = pin.files[file.name]!;
       const path = hub.path.split('/').map(encodeURIComponent).join('/');
-      const sha256 = file.sha256 ?? known.sha256;
+      // A pinned manifest's own values came from the previous pin: the new pin replaces them.
+      const sha256 = manifest.upstream ? known.sha256 : (file.sha256 ?? known.sha256);
       return {
         ...file,
         url: `${hub.origin}/${hub.repo}/resolve/${pin.commit}/${path}`,
-        bytes: file.bytes ?? known.bytes,
+        bytes: manifest.upstream ? known.bytes : (file.bytes ?? known.bytes),
         ...(sha256 === undefined ? {} : { sha256 }),
       };
     }),
