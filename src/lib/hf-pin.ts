@@ -96,7 +96,7 @@ export async function pinManifest<M extends AnyModelManifest>(
   options: HubPinOptions = {},
 ): Promise<M> {
   const source = hubSource(manifest);
-  if (!source) return manifest;
+  if (!source || manifest.upstream) return manifest;
   const store = options.store ?? defaultModelStore();
   const stored = await readPin(store, manifest, source.branch);
   throwIfAborted(options.signal);
@@ -106,6 +106,14 @@ export async function pinManifest<M extends AnyModelManifest>(
   const pin = await resolvePin(manifest, await latestCommit(source, options), options);
   await store.put(pinKey(manifest.id, source.branch), new TextEncoder().encode(JSON.stringify(pin)));
   return applyPin(manifest, pin);
+}
+
+/** The manifest with the pin already in `store` applied, or unchanged: never asks the Hub. */
+export async function withStoredPin<M extends AnyModelManifest>(manifest: M, store: ModelStore): Promise<M> {
+  const source = hubSource(manifest);
+  if (!source || manifest.upstream) return manifest;
+  const stored = await readPin(store, manifest, source.branch);
+  return stored && manifest.files.every((f) => stored.files[f.name] !== undefined) ? applyPin(manifest, stored) : manifest;
 }
 
 /** Asks the Hub which commit the manifest's branch points at now, against the pinned one. */

@@ -18,7 +18,7 @@ import type {
   SegmenterManifest,
 } from '../shared/manifest';
 import { AppError, formatBytes, throwIfAborted } from './errors';
-import { pinManifest, pinPrefix, type HubPinOptions } from './hf-pin';
+import { pinManifest, pinPrefix, withStoredPin } from './hf-pin';
 import { downloadManifest, isName, roleFile, type DownloadManifestOptions } from './model-manifest';
 import { defaultModelStore, type ModelStore } from './model-store';
 import { readOnnxGraph, type OnnxTensor } from './onnx-graph';
@@ -108,28 +108,26 @@ export interface ModelDownloadSize {
 }
 
 /** Options for {@link fetchManifest} and {@link fetchSegmenterManifest}. */
-export type FetchManifestOptions = DownloadManifestOptions & HubPinOptions;
+export type FetchManifestOptions = DownloadManifestOptions;
 
 /**
- * Downloads and validates an image-to-3D manifest, pinned to a commit when it follows a Hugging Face
- * branch (see `hf-pin.ts`: the first call asks the Hub, later ones read the stored pin). A manifest of
- * another kind is refused with 'manifest-invalid'.
- * @example
- * const manifest = await fetchManifest('/models/manifest.json', { signal, store });
+ * Downloads and validates an image-to-3D manifest; file URLs come back absolute. A manifest of another
+ * kind is refused with 'manifest-invalid'. It is not pinned here: that asks the Hub, which waits for
+ * the visitor's consent to download ({@link loadModel} pins).
  */
 export async function fetchManifest(
   url: string,
   options: FetchManifestOptions = {},
 ): Promise<ModelManifest> {
-  return pinManifest(await downloadManifest(url, 'image-to-3d', options), options);
+  return downloadManifest(url, 'image-to-3d', options);
 }
 
-/** Downloads, validates and pins a segmenter manifest, as {@link fetchManifest} does an image-to-3D one. */
+/** Downloads and validates a segmenter manifest, as {@link fetchManifest} does an image-to-3D one. */
 export async function fetchSegmenterManifest(
   url: string,
   options: FetchManifestOptions = {},
 ): Promise<SegmenterManifest> {
-  return pinManifest(await downloadManifest(url, 'segmenter', options), options);
+  return downloadManifest(url, 'segmenter', options);
 }
 
 /** A model's cache key: layout version, id and revision, so a new revision never reuses bytes. */
@@ -148,9 +146,11 @@ export function cacheKey(manifest: Pick<ModelManifestBase, 'id' | 'revision'>): 
  * await ort.InferenceSession.create(model.encoder, { externalData: model.externalData });
  */
 export async function loadModel(
-  manifest: ModelManifest,
+  unpinned: ModelManifest,
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
+  // A manifest that follows a Hub branch is tied to a commit first (once; later from the store).
+  const manifest = await pinManifest(unpinned, { ...options, store: options.store ?? defaultStore() });
   const encoderFile = roleFile(manifest, 'encoder');
   const decoderFile = roleFile(manifest, 'decoder');
   // Only listed sizes are known before the encoder names its external data; those are checked here.
@@ -199,9 +199,10 @@ export async function loadModel(
  * const segmenter = await createSegmenter(files, { ...SEGMENTER_DEFAULTS, signal });
  */
 export async function loadModelFiles(
-  manifest: SegmenterManifest,
+  unpinned: SegmenterManifest,
   options: LoadModelOptions = {},
 ): Promise<LoadedModelFiles> {
+  const manifest = await pinManifest(unpinned, { ...options, store: options.store ?? defaultStore() });
   const { ctx, key } = await beginLoad(manifest, options);
   const files = new Map<string, Uint8Array>();
   let fromCache = true;
@@ -222,7 +223,9 @@ export async function modelDownloadSize(
   manifest: AnyModelManifest,
   store: ModelStore = defaultStore(),
 ): Promise<ModelDownloadSize> {
-  const { total, missing } = await downloadSize(store, manifest, cacheKey(manifest), undefined);
+  // Only a pin already stored counts: asking the Hub waits for the visitor's consent.
+  const pinned = await withStoredPin(manifest, store);
+  const { total, missing } = await downloadSize(store, pinned, cacheKey(pinned), undefined);
   return { total, missing };
 }
 

@@ -153,8 +153,14 @@ async function appError(promise: Promise<unknown>): Promise<AppError> {
   return error as AppError;
 }
 
+/** The app's manifest, pinned as loadModel pins it. */
+async function pinned(hub: FakeHub, store: MemoryModelStore): Promise<ModelManifest> {
+  return pinManifest(await fetchManifest(APP, { fetch: hub.fetch }), { fetch: hub.fetch, store });
+}
+
+/** What the worker does: the app's manifest, unpinned, to loadModel. */
 async function load(hub: FakeHub, store: MemoryModelStore, onProgress?: (p: ModelProgress) => void) {
-  const manifest = await fetchManifest(APP, { fetch: hub.fetch, store });
+  const manifest = await fetchManifest(APP, { fetch: hub.fetch });
   return loadModel(manifest, { fetch: hub.fetch, store, pieceBytes: PIECE, onProgress });
 }
 
@@ -162,7 +168,7 @@ describe('pinning a Hugging Face manifest on first use', () => {
   it('resolves the commit once, downloads from resolve/<commit>/ with sizes and hashes from the tree, and loads again with no request', async () => {
     const hub = new FakeHub();
     const store = new MemoryModelStore();
-    const manifest = await fetchManifest(APP, { fetch: hub.fetch, store });
+    const manifest = await pinned(hub, store);
 
     expect(hub.api()).toEqual(['revision/main', `tree/${C1}`]);
     expect(manifest.revision).toBe(C1);
@@ -172,8 +178,13 @@ describe('pinning a Hugging Face manifest on first use', () => {
       [`${RESOLVE}${C1}/triplane_q8.onnx.data`, 5000, sha256(data)],
       [`${RESOLVE}${C1}/decoder.onnx`, 3000, sha256(decoder)],
     ]);
-    // The consent prompt knows the exact size before any file is fetched.
+    // Once pinned, the consent prompt knows the exact size before any file is fetched; before, it asks nobody.
     expect(await modelDownloadSize(manifest, store)).toEqual({ total: encoder.length + 8000, missing: encoder.length + 8000 });
+    const unpinned = await fetchManifest(APP, { fetch: hub.fetch });
+    hub.requests.length = 0;
+    expect(await modelDownloadSize(unpinned, store)).toEqual({ total: encoder.length + 8000, missing: encoder.length + 8000 });
+    expect(await modelDownloadSize(unpinned, new MemoryModelStore())).toEqual({ total: undefined, missing: undefined });
+    expect(hub.requests).toEqual([]);
 
     const model = await loadModel(manifest, { fetch: hub.fetch, store, pieceBytes: PIECE });
     expect(model.cacheKey).toBe(cacheKey({ id: 'triposr-int8-webgpu', revision: C1 }));
@@ -190,8 +201,9 @@ describe('pinning a Hugging Face manifest on first use', () => {
     expect(hub.requests.map((r) => r.url)).toEqual([APP]);
     const offline = new MemoryModelStore();
     for (const k of await store.keys()) offline.entries.set(k, (await store.get(k))!);
-    const pinned = await pinManifest(await fetchManifest(APP, { fetch: hub.fetch, store }), { store: offline, fetch: () => Promise.reject(new TypeError('offline')) });
-    expect(pinned.revision).toBe(C1);
+    const offlineLoad = await loadModel(await fetchManifest(APP, { fetch: hub.fetch }), { store: offline, fetch: () => Promise.reject(new TypeError('offline')) });
+    expect(offlineLoad.manifest.revision).toBe(C1);
+    expect(offlineLoad.fromCache).toBe(true);
   });
 
   it('keeps downloading the pinned commit when main moves mid-download, and never mixes the two', async () => {
@@ -258,7 +270,7 @@ describe('pinning a Hugging Face manifest on first use', () => {
   it('refuses a commit that lacks the encoder external data, before downloading anything', async () => {
     const hub = new FakeHub();
     hub.commits.get(C1)!.delete('triplane_q8.onnx.data');
-    const error = await appError(fetchManifest(APP, { fetch: hub.fetch, store: new MemoryModelStore() }));
+    const error = await appError(pinned(hub, new MemoryModelStore()));
     expect(error.code).toBe('model-incompatible');
     expect(error.message).toBe(
       `The model repository ${REPO} has no triplane_q8.onnx.data at commit aaaaaaa, which triplane_q8.onnx needs; the published model is incomplete, so choose another model or try again later.`,
@@ -298,7 +310,7 @@ describe('pinning a Hugging Face manifest on first use', () => {
   it('refuses a listed external-data file the encoder does not use', async () => {
     const hub = new FakeHub();
     const store = new MemoryModelStore();
-    const manifest = await fetchManifest(APP, { fetch: hub.fetch, store });
+    const manifest = await pinned(hub, store);
     const wrong = { ...manifest, files: manifest.files.map((f) => (f.role === 'encoder-data' ? { ...f, name: 'other.data' } : f)) };
     const error = await appError(loadModel(wrong, { fetch: hub.fetch, store, pieceBytes: PIECE }));
     expect(error.code).toBe('model-incompatible');
