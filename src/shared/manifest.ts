@@ -59,6 +59,11 @@ export interface ModelManifestBase {
    */
   downloadEstimate?: number;
   files: ModelFile[];
+  /**
+   * Set by pinning (never written in a manifest file): the Hugging Face repository and branch the
+   * manifest follows, and the commit its files were pinned to on first use.
+   */
+  upstream?: { repo: string; branch: string; commit: string };
 }
 
 /** An image-to-3D model the app can load: `public/models/manifest.json` and self-hosted or test copies. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -5,6 +6,13 @@ import { test as base, expect, type BrowserContext, type Page, type Route } from
 
 /** The default manifest's real Hugging Face URLs; the tests route them to the committed test model. */
 export const HF_PREFIX = 'https://huggingface.co/cgb/triposr-onnx-webgpu/resolve/main/';
+/** The stand-in Hub: the repository's `resolve/<revision>/` files and its JSON API. */
+const HF_REPO = 'https://huggingface.co/cgb/triposr-onnx-webgpu/';
+const HF_API = 'https://huggingface.co/api/models/cgb/triposr-onnx-webgpu/';
+/** The commit `main` points at unless a test moves it. */
+export const FIRST_COMMIT = '1'.repeat(40);
+/** The files of the stand-in repository (the committed test model). */
+const REPO_FILES = ['triplane_q8.onnx', 'triplane_q8.onnx.data', 'decoder.onnx', 'decoder_folded.onnx', 'decoder_matmul.onnx'];
 /** Path of the model files on the stand-in CDN (a second origin on loopback, see startCdn). */
 const CDN_PATH = '/xet-bridge/cgb/triposr-onnx-webgpu/';
 const MODEL_DIR = 'tests/fixtures/models/';
@@ -19,6 +27,14 @@ export interface Network {
   override: Map<string, Uint8Array>;
   /** Delay before each model response, to give a test time to cancel mid-download. */
   delayMs: number;
+  /** The commit the stand-in Hub's `main` points at; a test moves it to publish a new version. */
+  commit: string;
+  /** Per commit other than FIRST_COMMIT: file name → bytes, or null for a file that commit lacks. */
+  commits: Map<string, Map<string, Uint8Array | null>>;
+  /** The stand-in CDN hides Content-Range from the page, as a CDN without it in Expose-Headers does. */
+  hideContentRange: boolean;
+  /** Hub API requests (revision and tree), kept apart from file requests. */
+  apiRequests: string[];
   /** Answers the app's text-to-image proxy (`/test-proxy/`); unset, such requests fail the test. */
   textProxy?: (request: { prompt: string; size?: string; quality?: string; stream?: boolean }) => Promise<{ status: number; contentType: string; body: string }>;
   /** Images served at `/test-images/<name>` on the app's origin and `/no-cors/<name>` on the CDN's. */
@@ -56,8 +72,9 @@ function serveBytes(rangeHeader: string | undefined, bytes: Uint8Array): Served 
   return { status: 206, headers: { ...headers, 'content-range': `bytes ${start}-${end}/${bytes.length}` }, body: bytes.subarray(start, end + 1) };
 }
 
-function send(res: ServerResponse, served: Served): void {
-  res.writeHead(served.status, { ...served.headers, 'content-length': String(served.body.length) });
+function send(res: ServerResponse, served: Served, hideContentRange = false): void {
+  const headers = hideContentRange ? { ...served.headers, 'access-control-expose-headers': 'Content-Length, Accept-Ranges, ETag' } : served.headers;
+  res.writeHead(served.status, { ...headers, 'content-length': String(served.body.length) });
   res.end(Buffer.from(served.body));
 }
 
@@ -81,17 +98,61 @@ export async function startCdn(network: Network): Promise<{ server: Server; orig
       return;
     }
     network.modelRequests.push(url);
-    const name = (req.url ?? '').slice(CDN_PATH.length);
-    const bytes = network.override.get(name) ?? (() => { try { return fixture(`triposr-test/${name}`); } catch { return null; } })();
+    // `<commit>/<name>` for pinned files, as the Hub's CDN serves a commit's content; `<name>` for main.
+    const rest = (req.url ?? '').slice(CDN_PATH.length);
+    const [commit, name] = /^[0-9a-f]{40}\//.test(rest) ? [rest.slice(0, 40), rest.slice(41)] : [network.commit, rest];
+    const bytes = repoFile(network, commit, name);
     const reply = (): void => {
       if (!bytes) send(res, { status: 404, headers: CORS, body: new Uint8Array() });
-      else send(res, serveBytes(req.headers.range, bytes));
+      else send(res, serveBytes(req.headers.range, bytes), network.hideContentRange);
     };
     if (network.delayMs) setTimeout(reply, network.delayMs);
     else reply();
   });
   await new Promise<void>((resolve) => server.listen(0, resolve));
   return { server, origin: `http://localhost:${(server.address() as AddressInfo).port}` };
+}
+
+/** A file of the stand-in repository at `commit`: a test's override, that commit's version, or the fixture. */
+function repoFile(network: Network, commit: string, name: string): Uint8Array | null {
+  const override = network.override.get(name);
+  if (override) return override;
+  const version = network.commits.get(commit);
+  if (version?.has(name)) return version.get(name) ?? null;
+  if (commit !== FIRST_COMMIT && !version) return null;
+  try {
+    return fixture(`triposr-test/${name}`);
+  } catch {
+    return null;
+  }
+}
+
+/** The Hub's tree listing at `commit`: size, git oid, and for `.onnx*` files (LFS there) lfs.oid = SHA-256. */
+function treeListing(network: Network, commit: string): unknown[] {
+  const names = new Set([...REPO_FILES, ...(network.commits.get(commit)?.keys() ?? [])]);
+  const listing: unknown[] = [];
+  for (const name of names) {
+    const bytes = repoFile(network, commit, name);
+    if (!bytes) continue;
+    const oid = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+    const lfs = { oid: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, pointerSize: 134 };
+    listing.push({ type: 'file', oid, size: bytes.length, path: name, ...(name.includes('.onnx') ? { lfs } : {}) });
+  }
+  return listing;
+}
+
+/** Answers the Hub's JSON API for the stand-in repository; false for any other URL. */
+async function answerHubApi(route: Route, network: Network): Promise<boolean> {
+  const url = route.request().url();
+  if (!url.startsWith(HF_API)) return false;
+  network.apiRequests.push(url);
+  const path = new URL(url).pathname.slice(new URL(HF_API).pathname.length);
+  const json = (status: number, body: unknown): Promise<void> =>
+    route.fulfill({ status, headers: { ...CORS, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (path === 'revision/main') await json(200, { id: 'cgb/triposr-onnx-webgpu', sha: network.commit, siblings: [] });
+  else if (/^tree\/[0-9a-f]{40}$/.test(path) && (path.slice(5) === FIRST_COMMIT || network.commits.has(path.slice(5)))) await json(200, treeListing(network, path.slice(5)));
+  else await json(404, { error: 'Revision Not Found' });
+  return true;
 }
 
 /**
@@ -138,10 +199,20 @@ export async function routeNetwork(context: BrowserContext, cdnOrigin: string, n
       await route.continue();
       return;
     }
-    if (url.href.startsWith(HF_PREFIX)) {
+    if (await answerHubApi(route, network)) return;
+    const resolve = /^resolve\/([^/]+)\/(.+)$/.exec(url.href.startsWith(HF_REPO) ? url.href.slice(HF_REPO.length) : '');
+    if (resolve) {
       network.modelRequests.push(url.href);
-      const name = url.href.slice(HF_PREFIX.length);
-      await route.fulfill({ status: 302, headers: { ...CORS, location: cdnOrigin + CDN_PATH + name } });
+      const [, revision, name] = resolve as unknown as [string, string, string];
+      const commit = revision === 'main' ? network.commit : revision;
+      const bytes = repoFile(network, commit, name);
+      if (!bytes) {
+        await route.fulfill({ status: 404, headers: { ...CORS, 'x-error-code': 'EntryNotFound' } });
+        return;
+      }
+      // As the Hub does: the version headers sit on the 302, which fetch follows without showing them.
+      const linked: Record<string, string> = name.includes('.onnx') ? { 'x-linked-etag': `"${createHash('sha256').update(bytes).digest('hex')}"`, 'x-linked-size': String(bytes.length) } : {};
+      await route.fulfill({ status: 302, headers: { ...CORS, 'x-repo-commit': commit, ...linked, location: `${cdnOrigin}${CDN_PATH}${commit}/${name}` } });
       return;
     }
     network.foreign.push(url.href);
@@ -160,6 +231,10 @@ export async function startModelHost(): Promise<{ network: Network; close: () =>
     foreign: [],
     override: new Map(),
     delayMs: 0,
+    commit: FIRST_COMMIT,
+    commits: new Map(),
+    hideContentRange: false,
+    apiRequests: [],
     images: new Map(),
     cdnOrigin: '',
     route: (other) => routeNetwork(other, cdnOrigin, network),
