@@ -15,7 +15,7 @@ import { OrtDecoder } from '../src/cpu/ort-decoder.ts';
 import { DEFAULT_BOUNDS } from '../src/gpu/constants.ts';
 import { decodePointsCpu } from '../src/gpu/reference/triplane-decoder-cpu.ts';
 import { mulberry32 } from './lib/rng.ts';
-import { expectedTriplane, testDecoderWeights } from './make-test-models.ts';
+import { expectedTriplane, syntheticImage, testDecoderWeights } from './make-test-models.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,7 +29,7 @@ const threads = Number(arg('threads', '1'));
 if (!(points >= 1000) || !(runs >= 1) || !(threads >= 1)) throw new Error('Use --points 1000 or more, --runs 1 or more and --threads 1 or more.');
 ort.env.wasm.numThreads = threads;
 
-const triplane = expectedTriplane([0.55, 0.45, 0.35]);
+const triplane = expectedTriplane(syntheticImage({ colour: [0.55, 0.45, 0.35], cx: 0.5, cy: 0.5, rx: 0.25, ry: 0.32 }, 1));
 const weights = testDecoderWeights();
 const rand = mulberry32(9);
 const xyz = new Float32Array(3 * points);

@@ -1,5 +1,6 @@
 import type { AdapterSummary } from '../src/gpu/device';
 import type { DecoderWeights } from '../src/gpu/decoder-weights';
+import type { OrtDecoder } from '../src/gpu/ort-decoder';
 import type { TriplaneMesh } from '../src/gpu/reference/triplane-mesher-cpu';
 import type { ModelManifest } from '../src/shared/manifest';
 import type { Backend, Fault, GenerateRequest, PipelineEvent, PipelineStats } from '../src/shared/pipeline';
@@ -14,7 +15,10 @@ export type Emit = (event: PipelineEvent) => void;
 export interface LoadedPipelineModel {
   manifest: ModelManifest;
   encoder: EncoderSession;
-  weights: DecoderWeights;
+  /** The MLP as read from decoder.onnx; null when the reader refused the graph. */
+  weights: DecoderWeights | null;
+  /** decoder.onnx itself in onnxruntime, for a graph the reader refused. */
+  ortDecoder: OrtDecoder | null;
   fromCache: boolean;
 }
 

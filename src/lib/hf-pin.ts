@@ -285,3 +285,11 @@ function hubFailure(problem: string, cause?: unknown): AppError {
     { cause },
   );
 }
+
+/** The state of "Check for a newer version" in Model and storage. */
+export type UpdateCheck =
+  | { state: 'idle' }
+  | { state: 'checking' }
+  | { state: 'done'; update: ModelUpdate }
+  | { state: 'updating' }
+  | { state: 'failed'; message: string };

@@ -1,4 +1,6 @@
 import type { AdapterSummary } from '../gpu/device';
+import type { DecoderBackend } from '../gpu/ort-decoder';
+import type { ModelStoreKind } from '../lib/model-store';
 import type { ResultMesh } from './mesh';
 
 /** Stages a generation goes through, in order; each reports its time. */
@@ -13,10 +15,15 @@ export type PipelineEvent =
   | { type: 'stage'; stage: Stage; state: 'start' }
   | { type: 'stage'; stage: Stage; state: 'done'; ms: number }
   | { type: 'download'; file: string; loaded: number; total: number | undefined; fromCache: boolean }
-  | { type: 'notice'; code: 'retry-lower-resolution'; message: string; resolution: number };
+  | { type: 'progress'; stage: Stage; fraction: number }
+  | { type: 'notice'; code: 'retry-lower-resolution' | 'cpu-resolution-capped'; message: string; resolution: number }
+  | { type: 'notice'; code: 'decoder-onnxruntime'; message: string }
+  /** Sent every few seconds while a job runs: the page's watchdog treats a long silence as a stall. */
+  | { type: 'heartbeat' };
 
 /** Test-only faults (`?fault=`), ignored by production builds. */
-export type Fault = 'device-lost' | 'oom';
+export const FAULTS = ['device-lost', 'oom', 'encoder-validation', 'encoder-zero'] as const;
+export type Fault = (typeof FAULTS)[number];
 
 /** What a worker needs to start: which model, and an optional test fault. */
 export interface PipelineInit {
@@ -37,6 +44,8 @@ export interface GenerateRequest {
 export interface PipelineStats {
   backend: Backend;
   mesher: 'webgpu' | 'cpu';
+  /** Which decoder ran: the WGSL kernel, the CPU decoder, or decoder.onnx itself in onnxruntime. */
+  decoder: DecoderBackend;
   adapter: AdapterSummary | null;
   modelId: string;
   modelName: string;
@@ -70,4 +79,6 @@ export interface ModelStatus {
   downloadIsEstimate: boolean;
   /** Bytes this app keeps in Cache Storage for models. */
   cachedBytes: number;
+  /** Where model files are kept: Cache Storage, IndexedDB (insecure pages), or only in memory. */
+  storeKind: ModelStoreKind;
 }

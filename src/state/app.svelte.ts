@@ -7,6 +7,7 @@ import { PipelineClient, type PipelineInfo } from './pipeline-client';
 import { TextJobs } from './text-jobs.svelte';
 import { DEFAULT_MANIFEST_URL, DEFAULT_SEGMENTER_URL, RATIO, RESOLUTION, THRESHOLD, readUrlOptions } from './settings';
 import type { MaskStroke } from '../lib/mask-edits';
+import type { UpdateCheck } from '../lib/hf-pin';
 
 /** Longest side of the photo preview canvas. */
 const PREVIEW_SIDE = 1024;
@@ -105,6 +106,8 @@ export class AppState {
   pipeline = $state.raw<PipelineInfo | null>(null);
   model = $state.raw<ModelStatus | null>(null);
   storage = $state.raw<{ usage: number; quota: number; persisted: boolean } | null>(null);
+  /** "Check for a newer version" in Model and storage. */
+  update = $state<UpdateCheck>({ state: 'idle' });
   /** Set once the visitor accepted the download in the consent prompt. */
   private consented = false;
   /** The open consent prompt's answer, awaited by whichever job needs the model first. */
@@ -475,7 +478,7 @@ export class AppState {
       this.stages[event.stage] = event.state === 'start' ? { state: 'running' } : { state: 'done', ms: event.ms };
     } else if (event.type === 'download') {
       this.downloads[event.file] = { loaded: event.loaded, total: event.total, fromCache: event.fromCache };
-    } else {
+    } else if (event.type === 'notice') {
       this.notice = event.message;
     }
   }
@@ -521,6 +524,32 @@ export class AppState {
       await this.refreshModel();
     } catch (error) {
       this.fail(error, false);
+    }
+  }
+
+  /** Asks the model's host whether a newer version exists (nothing is downloaded). */
+  async checkUpdate(): Promise<void> {
+    this.update = { state: 'checking' };
+    try {
+      const update = await this.client.checkForUpdate();
+      this.update = update
+        ? { state: 'done', update }
+        : { state: 'failed', message: 'This model is not from a Hugging Face repository, so there is no newer version to look for.' };
+    } catch (error) {
+      this.update = { state: 'failed', message: userMessage(error).message };
+    }
+  }
+
+  /** Downloads the newer version the check found; the next Generate uses it. */
+  async applyUpdate(): Promise<void> {
+    this.update = { state: 'updating' };
+    try {
+      await this.client.updateModel();
+      this.consented = false;
+      await this.refreshModel();
+      this.update = { state: 'idle' };
+    } catch (error) {
+      this.update = { state: 'failed', message: userMessage(error).message };
     }
   }
 

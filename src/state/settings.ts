@@ -1,5 +1,6 @@
+import { FAULTS, type Fault } from '../shared/pipeline';
 /** Limits and defaults of the generation controls (the issue's UI ranges). */
-export const RESOLUTION = { min: 64, max: 320, step: 8, hardware: 256, fallback: 128 } as const;
+export const RESOLUTION = { min: 32, max: 320, step: 8, hardware: 256, fallback: 128 } as const;
 export const THRESHOLD = { min: 1, max: 100, default: 25 } as const;
 export const RATIO = { min: 0.5, max: 1, step: 0.01, default: 0.85 } as const;
 
@@ -13,7 +14,7 @@ export const DEFAULT_SEGMENTER_URL = `${import.meta.env.BASE_URL}models/segmente
 export interface UrlOptions {
   manifestUrl: string | null;
   segmenterUrl: string | null;
-  fault: 'device-lost' | 'oom' | undefined;
+  fault: Fault | undefined;
   forceCpu: boolean;
 }
 
@@ -24,7 +25,7 @@ export function readUrlOptions(search: string): UrlOptions {
   return {
     manifestUrl: params.get('model'),
     segmenterUrl: params.get('segmenter'),
-    fault: fault === 'device-lost' || fault === 'oom' ? fault : undefined,
+    fault: (FAULTS as readonly string[]).includes(fault ?? '') ? (fault as Fault) : undefined,
     forceCpu: params.get('cpu') === '1',
   };
 }

@@ -85,3 +85,20 @@ test('Cancel during the download and during meshing: no progress after it, the p
   // The session was kept: nothing was fetched again.
   expect(network.modelRequests.length).toBe(before);
 });
+
+for (const fault of ['encoder-validation', 'encoder-zero'] as const) {
+  test(`fault hook ${fault}: a GPU failure while the model runs moves the job to the CPU path, keeping the photo and settings`, async ({ page }) => {
+    await openApp(page, `?fault=${fault}`);
+    await addPhoto(page, await makePhoto(page, { colour: '#4060c0' }));
+    await setSlider(page, 'resolution', 40);
+    await generate(page);
+    const result = await waitForResult(page);
+    expect(result.backend).toContain('CPU');
+    expect(result.triangles).toBeGreaterThan(200);
+    await expect(page.getByTestId('notice')).toContainText(fault === 'encoder-zero' ? 'unusable result' : 'refused');
+    await expect(page.getByTestId('cpu-notice')).toBeVisible();
+    await expect(page.getByRole('figure', { name: /photo\.png/ })).toBeVisible();
+    await expect(page.getByTestId('resolution-value')).toHaveText('40');
+    await expect(page.getByTestId('error')).toHaveCount(0);
+  });
+}

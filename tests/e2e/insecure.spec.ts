@@ -27,7 +27,7 @@ test('an insecure page with no WebGPU interfaces still gives a mesh on the CPU p
   await expect(page.getByTestId('backend')).toContainText('CPU');
   await expect(page.getByTestId('cpu-notice')).toContainText('Running on CPU, slower');
   // Without Cache Storage the model is kept in IndexedDB; the panel says where it is kept.
-  await expect(page.getByTestId('storage-note')).toBeVisible();
+  await expect(page.getByTestId('store-note')).toBeVisible();
   await addPhoto(page, await makePhoto(page, { colour: '#d08040' }));
   await setSlider(page, 'resolution', 40);
   await generate(page);

@@ -5,7 +5,7 @@ import { OrtDecoder } from '../../src/cpu/ort-decoder';
 import type { DecoderWeights } from '../../src/gpu/decoder-weights';
 import { decodePointsCpu, sampleTriplane } from '../../src/gpu/reference/triplane-decoder-cpu';
 import { mulberry32 } from '../../scripts/lib/rng';
-import { expectedTriplane, testDecoderWeights } from '../../scripts/make-test-models';
+import { expectedTriplane, syntheticImage, testDecoderWeights } from '../../scripts/make-test-models';
 import { goldenTriplane, goldenWeights } from '../helpers/golden-inputs';
 import { blobDecoder, smoothTriplane } from '../helpers/synthetic-decoder';
 
@@ -30,7 +30,7 @@ function disagreement(a: { density: Float32Array; colour: Float32Array }, b: { d
 
 describe('BatchDecoder (the CPU path decoder) against the reference decodePointsCpu', () => {
   const cases = [
-    ['the test model', expectedTriplane([0.6, 0.4, 0.3]), testDecoderWeights()],
+    ['the test model', expectedTriplane(syntheticImage({ colour: [0.6, 0.4, 0.3], cx: 0.5, cy: 0.5, rx: 0.25, ry: 0.32 }, 1)), testDecoderWeights()],
     // Its density saturates (one value everywhere); the blob's varies across the surface.
     ['the torch golden inputs', goldenTriplane(), goldenWeights()],
     ['a seeded blob', smoothTriplane(3), blobDecoder(4, smoothTriplane(3))],
@@ -96,7 +96,7 @@ describe('BatchDecoder (the CPU path decoder) against the reference decodePoints
 
 describe('OrtDecoder (the MLP on onnxruntime-web WASM) against the reference decodePointsCpu', () => {
   const cases = [
-    ['the test model', expectedTriplane([0.6, 0.4, 0.3]), testDecoderWeights()],
+    ['the test model', expectedTriplane(syntheticImage({ colour: [0.6, 0.4, 0.3], cx: 0.5, cy: 0.5, rx: 0.25, ry: 0.32 }, 1)), testDecoderWeights()],
     ['the torch golden inputs', goldenTriplane(), goldenWeights()],
     ['ReLU hidden layers', goldenTriplane(), { ...goldenWeights(), hidden: 'relu' } as DecoderWeights],
   ] as const;

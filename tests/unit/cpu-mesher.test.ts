@@ -6,9 +6,9 @@ import { OrtDecoder } from '../../src/cpu/ort-decoder';
 import { CPU_MAX_RESOLUTION, cpuResolution } from '../../src/cpu/resolution-cap';
 import { decodePointsCpu } from '../../src/gpu/reference/triplane-decoder-cpu';
 import { meshTriplaneCpu } from '../../src/gpu/reference/triplane-mesher-cpu';
-import { DENSITY_THRESHOLD, expectedTriplane, testDecoderWeights } from '../../scripts/make-test-models';
+import { DENSITY_THRESHOLD, expectedTriplane, syntheticImage, testDecoderWeights } from '../../scripts/make-test-models';
 
-const triplane = expectedTriplane([0.6, 0.45, 0.3]);
+const triplane = expectedTriplane(syntheticImage({ colour: [0.6, 0.45, 0.3], cx: 0.5, cy: 0.5, rx: 0.25, ry: 0.32 }, 1));
 const weights = testDecoderWeights();
 
 /** The reference decoder behind the async mesher's decoder interface. */
