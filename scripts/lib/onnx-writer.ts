@@ -160,7 +160,7 @@ export interface DecoderOnnxOptions {
   foldActivations?: boolean;
   /** How the [N,4] output is cut into density and colour. */
   tail?: 'split' | 'slice';
-  /** 'relu' writes a graph the reader must refuse. */
+  /** 'relu' writes ReLU hidden layers (read as `hidden: 'relu'`). */
   activation?: 'silu' | 'relu';
 }
 

@@ -1,6 +1,6 @@
 /**
  * The pipeline's result, in glTF's frame (Y up, metres, right-handed; TripoSR's (x, y, z) becomes
- * (−y, z, −x)). Colours are sRGB 0..1 as TripoSR decodes them; the viewer and every exporter turn
+ * (y, z, x): the photo's side faces +Z). Colours are sRGB 0..1 as TripoSR decodes them; the viewer and every exporter turn
  * them linear with `srgbToLinear` (src/lib/colour.ts) where the format wants linear.
  */
 export interface ResultMesh {

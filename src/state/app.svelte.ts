@@ -19,6 +19,8 @@ installErrorTransfer();
 export interface StageState {
   state: 'pending' | 'running' | 'done';
   ms?: number;
+  /** Fraction done while running, where the stage reports it (the CPU decoder does). */
+  fraction?: number;
 }
 
 /** Bytes of one model file. */
@@ -478,6 +480,8 @@ export class AppState {
       this.stages[event.stage] = event.state === 'start' ? { state: 'running' } : { state: 'done', ms: event.ms };
     } else if (event.type === 'download') {
       this.downloads[event.file] = { loaded: event.loaded, total: event.total, fromCache: event.fromCache };
+    } else if (event.type === 'progress') {
+      if (this.stages[event.stage].state === 'running') this.stages[event.stage] = { state: 'running', fraction: event.fraction };
     } else if (event.type === 'notice') {
       this.notice = event.message;
     }

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { NodeIO } from '@gltf-transform/core';
 import type { Download, Page } from '@playwright/test';
 import { gltfValidator } from '../helpers/gltf-validator';
-import { waitForPreview } from './harness';
 
 /** What a downloaded GLB holds, read by glTF-Transform after the Khronos validator passed it. */
 export interface GlbSummary {
@@ -42,17 +41,4 @@ async function readGlb(download: Download): Promise<GlbSummary> {
     max: position.getMax([]),
     meanColour,
   };
-}
-
-/** Mean brightness of the exact 512² image the model saw, read from the preview canvas. */
-export async function modelInputBrightness(page: Page): Promise<{ brightness: number; rgb: number[] }> {
-  await waitForPreview(page);
-  return page.getByTestId('model-input').evaluate((canvas: HTMLCanvasElement) => {
-    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-    const rgb = [0, 0, 0];
-    for (let i = 0; i < data.length; i += 4) for (let k = 0; k < 3; k++) rgb[k]! += data[i + k]! / 255;
-    const n = data.length / 4;
-    const mean = rgb.map((v) => v / n);
-    return { brightness: (mean[0]! + mean[1]! + mean[2]!) / 3, rgb: mean };
-  });
 }

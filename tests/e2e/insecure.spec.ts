@@ -39,6 +39,28 @@ test('an insecure page with no WebGPU interfaces still gives a mesh on the CPU p
   await expect(page.getByTestId('error')).toHaveCount(0);
 });
 
+test('Cancel on the CPU path stops between batches and keeps the worker and its loaded model', async ({ page }) => {
+  const cpuWorkers: string[] = [];
+  page.on('worker', (worker) => {
+    if (worker.url().includes('fallback.worker')) cpuWorkers.push(worker.url());
+  });
+  await openApp(page);
+  await addPhoto(page, await makePhoto(page, { colour: '#60a0d0' }));
+  await setSlider(page, 'resolution', 128);
+  await generate(page);
+  await expect(page.locator('[data-stage=decode][data-state=running]')).toBeVisible();
+  await page.getByTestId('cancel').click();
+  await expect(page.getByTestId('generate')).toBeVisible();
+  await page.waitForTimeout(3000);
+  await expect(page.getByTestId('progress')).toHaveCount(0);
+  await setSlider(page, 'resolution', 40);
+  await generate(page, { accept: false });
+  const result = await waitForResult(page);
+  expect(result.triangles).toBeGreaterThan(200);
+  // One CPU worker for the whole visit: Cancel did not terminate it (which would reload the model).
+  expect(cpuWorkers).toHaveLength(1);
+});
+
 test('the CPU worker bundle carries no WGSL mesher', () => {
   // The fallback worker must load where WebGPU does not exist: it may not even contain the kernels.
   const assets = 'dist-e2e/assets/';
