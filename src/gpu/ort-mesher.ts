@@ -8,6 +8,7 @@ import { type DecoderBackend, type OrtDecoder } from './ort-decoder';
 import pointJobWgsl from './point-job.wgsl?raw';
 import type { TriplaneMesh } from './reference/triplane-mesher-cpu';
 import featuresWgsl from './triplane-features.wgsl?raw';
+import sampleWgsl from './triplane-sample.wgsl?raw';
 import { throwIfAborted } from '../lib/errors';
 
 /** Options of meshTriplaneOrt: the lattice, the iso level and cancellation. */
@@ -84,7 +85,7 @@ async function runBatches(
   take: (out: Record<string, Float32Array>, first: number, count: number) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  const pipeline = computePipeline(device, 'triplane-features', pointJobWgsl + featuresWgsl);
+  const pipeline = computePipeline(device, 'triplane-features', pointJobWgsl + featuresWgsl + sampleWgsl);
   const planesGroup = bindGroup(device, pipeline, { 0: planes }, 2);
   const batch = Math.min(decoder.batch, total);
   const empty = vertices ?? scope.buffer(16, GPUBufferUsage.STORAGE, 'no points');

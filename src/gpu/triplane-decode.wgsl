@@ -101,35 +101,16 @@ fn main(
   let q = pos / RADIUS;
   let firstFeature = (lid / TILE) * 60u;
   var plane = 99u;
-  var i00 = 0; var i10 = 0; var i01 = 0; var i11 = 0;
-  var w = vec4<f32>(0.0);
+  var taps = PlaneTaps(vec4<i32>(0), vec4<f32>(0.0));
   for (var f = firstFeature; f < firstFeature + 60u; f++) {
     let fp = f / CHANNELS;
     if (fp != plane) {
       plane = fp;
-      var uv: vec2<f32>;
-      if (plane == 0u) { uv = q.xy; } else if (plane == 1u) { uv = q.xz; } else { uv = q.yz; }
-      let t = ((uv + 1.0) * f32(S) - 1.0) * 0.5;
-      let t0 = floor(t);
-      let fr = t - t0;
-      let x0 = i32(t0.x);
-      let y0 = i32(t0.y);
-      // Taps outside the plane read zero (padding_mode='zeros'): fold that into the weights.
-      let inX0 = f32(x0 >= 0 && x0 < S);
-      let inX1 = f32(x0 + 1 >= 0 && x0 + 1 < S);
-      let inY0 = f32(y0 >= 0 && y0 < S);
-      let inY1 = f32(y0 + 1 >= 0 && y0 + 1 < S);
-      w = vec4<f32>((1.0 - fr.x) * (1.0 - fr.y) * inX0 * inY0, fr.x * (1.0 - fr.y) * inX1 * inY0,
-                    (1.0 - fr.x) * fr.y * inX0 * inY1, fr.x * fr.y * inX1 * inY1);
-      let cx0 = clamp(x0, 0, S - 1);
-      let cx1 = clamp(x0 + 1, 0, S - 1);
-      let cy0 = clamp(y0, 0, S - 1);
-      let cy1 = clamp(y0 + 1, 0, S - 1);
-      i00 = cy0 * S + cx0; i10 = cy0 * S + cx1; i01 = cy1 * S + cx0; i11 = cy1 * S + cx1;
+      taps = planeTaps(q, plane);
     }
     let base = i32(f * u32(S * S));
-    let v = w.x * triplane[base + i00] + w.y * triplane[base + i10]
-          + w.z * triplane[base + i01] + w.w * triplane[base + i11];
+    let i = taps.index + base;
+    let v = dot(taps.weight, vec4<f32>(triplane[i.x], triplane[i.y], triplane[i.z], triplane[i.w]));
     act[p * ROW4 + f / 4u][f % 4u] = v;
   }
   workgroupBarrier();

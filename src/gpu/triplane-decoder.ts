@@ -14,6 +14,7 @@ import { PointSource, pointJobParams, type GpuFieldEvaluator } from './field-eva
 import { bindGroup, computePipeline, dispatchLinear, GpuScope, readBuffers } from './gpu-kit';
 import pointJobWgsl from './point-job.wgsl?raw';
 import decodeWgsl from './triplane-decode.wgsl?raw';
+import sampleWgsl from './triplane-sample.wgsl?raw';
 
 /** Floats in one triplane [3, 40, 64, 64]. */
 export const TRIPLANE_FLOATS = TRIPLANE_PLANES * TRIPLANE_CHANNELS * TRIPLANE_SIZE * TRIPLANE_SIZE;
@@ -94,7 +95,7 @@ export function triplaneDecoder(
   const make = (colourOut: boolean): GpuFieldEvaluator => {
     const constants = { colourOut: colourOut ? 1 : 0, ...decoderConstants(weights) };
     const key = `triplane-decode:${Object.values(constants).join(',')}`;
-    const pipeline = computePipeline(device, key, pointJobWgsl + decodeWgsl, constants);
+    const pipeline = computePipeline(device, key, pointJobWgsl + decodeWgsl + sampleWgsl, constants);
     const weightsGroup = bindGroup(device, pipeline, { 0: planes, 1: packed, 2: decoder }, 2);
     return {
       encode(pass, jobScope, job, maxPerDim) {
