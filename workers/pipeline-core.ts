@@ -63,16 +63,16 @@ export function createPipelineApi(backend: PipelineBackend) {
   }
 
   /** The decoder's weights, or, for a graph the reader refuses, the graph itself in onnxruntime. */
-  async function openDecoder(m: ModelManifest, bytes: Uint8Array, device: GPUDevice | undefined): Promise<{ weights: DecoderWeights | null; ortDecoder: OrtDecoder | null }> {
+  async function openDecoder(m: ModelManifest, bytes: Uint8Array, externalData: Map<string, Uint8Array>, device: GPUDevice | undefined): Promise<{ weights: DecoderWeights | null; ortDecoder: OrtDecoder | null }> {
     try {
-      return { weights: readDecoderOnnx(bytes), ortDecoder: null };
+      return { weights: readDecoderOnnx(bytes, { externalData }), ortDecoder: null };
     } catch (cause) {
       if (!(cause instanceof DecoderGraphError)) throw cause;
       try {
         const session = device
           ? { executionProviders: [{ name: 'webgpu', device }] as ortWebgpu.InferenceSession.ExecutionProviderConfig[] }
           : { executionProviders: ['wasm'] };
-        return { weights: null, ortDecoder: await createOrtDecoder(ortWebgpu, bytes, session) };
+        return { weights: null, ortDecoder: await createOrtDecoder(ortWebgpu, bytes, session, { externalData }) };
       } catch (ortCause) {
         throw new AppError('model-incompatible', `The decoder of ${m.name} cannot be run: ${cause.message} (${(ortCause as Error).message})`, { cause: ortCause });
       }
@@ -97,7 +97,7 @@ export function createPipelineApi(backend: PipelineBackend) {
         store,
         onProgress: (p) => emit({ type: 'download', file: p.file, loaded: p.loaded, total: p.total, fromCache: p.fromCache }),
       });
-      const decoder = await openDecoder(m, files.decoder, device);
+      const decoder = await openDecoder(m, files.decoder, files.decoderExternalData, device);
       const encoder = await EncoderSession.create(files, m.contract, kind, device);
       return { manifest: m, encoder, ...decoder, fromCache: files.fromCache };
     });

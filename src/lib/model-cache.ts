@@ -84,6 +84,8 @@ export interface LoadedModel {
   /** The encoder's external-data files, `path` exactly as the encoder names them. */
   externalData: { path: string; data: Uint8Array }[];
   decoder: Uint8Array;
+  /** The decoder's external-data files (usually none), by the name the decoder gives them. */
+  decoderExternalData: Map<string, Uint8Array>;
   /** True when every file came from the cache, with no download. */
   fromCache: boolean;
   cacheKey: string;
@@ -157,33 +159,18 @@ export async function loadModel(
   const { ctx, key } = await beginLoad(manifest, options);
 
   const encoder = await loadFile(ctx, key, encoderFile);
-  const externalData: LoadedModel['externalData'] = [];
-  let fromCache = encoder.fromCache;
-  for (const name of await externalDataNames(ctx, key, encoderFile, encoder)) {
-    const listed = manifest.files.find((f) => f.role === 'encoder-data' && f.name === name);
-    const file = listed ?? { role: 'encoder-data', name, url: new URL(name, encoderFile.url).href };
-    const loaded = await loadFile(ctx, key, file);
-    externalData.push({ path: name, data: loaded.data });
-    fromCache &&= loaded.fromCache;
-  }
-  // A listed data file the graph never names would be counted as missing forever, and is a sign that
-  // the manifest and the graph are from different versions.
-  const unused = manifest.files.find((f) => f.role === 'encoder-data' && !externalData.some((d) => d.path === f.name));
-  if (unused) {
-    throw new AppError(
-      'model-incompatible',
-      `The model manifest lists ${unused.name} as external data of ${encoderFile.name}, which does not use it; the manifest needs fixing, so choose another model.`,
-    );
-  }
+  const external = await loadExternalData(ctx, key, manifest, encoderFile, encoder, 'encoder-data');
   const decoder = await loadFile(ctx, key, decoderFile);
-  fromCache &&= decoder.fromCache;
+  const decoderData = await loadExternalData(ctx, key, manifest, decoderFile, decoder, 'decoder-data');
+  const fromCache = encoder.fromCache && external.fromCache && decoder.fromCache && decoderData.fromCache;
 
   await deleteOtherRevisions(ctx, manifest, key);
   return {
     manifest,
     encoder: encoder.data,
-    externalData,
+    externalData: external.files,
     decoder: decoder.data,
+    decoderExternalData: new Map(decoderData.files.map((f) => [f.path, f.data])),
     fromCache,
     cacheKey: key,
   };
@@ -351,6 +338,51 @@ async function checkFreeSpace(
 
 
 /** Unique external-data locations the encoder graph refers to, in first-use order. */
+/**
+ * Loads the external-data files an ONNX file names (fetched next to it unless the manifest lists
+ * them with `role`), and refuses a listed one the graph never uses.
+ */
+async function loadExternalData(
+  ctx: Context,
+  key: string,
+  manifest: ModelManifest,
+  owner: ModelFile,
+  result: FileResult,
+  role: 'encoder-data' | 'decoder-data',
+): Promise<{ files: { path: string; data: Uint8Array }[]; fromCache: boolean }> {
+  const files: { path: string; data: Uint8Array }[] = [];
+  let fromCache = true;
+  // The decoder's bytes are judged by the decoder reader, which says what it cannot read; here an
+  // unreadable decoder simply names no external data.
+  const names = role === 'decoder-data' && !isOnnx(result.data) ? [] : await externalDataNames(ctx, key, owner, result);
+  for (const name of names) {
+    const listed = manifest.files.find((f) => f.role === role && f.name === name);
+    const file = listed ?? { role, name, url: new URL(name, owner.url).href };
+    const loaded = await loadFile(ctx, key, file);
+    files.push({ path: name, data: loaded.data });
+    fromCache &&= loaded.fromCache;
+  }
+  // A listed data file the graph never names would be counted as missing forever, and is a sign that
+  // the manifest and the graph are from different versions.
+  const unused = manifest.files.find((f) => f.role === role && !files.some((d) => d.path === f.name));
+  if (unused) {
+    throw new AppError(
+      'model-incompatible',
+      `The model manifest lists ${unused.name} as external data of ${owner.name}, which does not use it; the manifest needs fixing, so choose another model.`,
+    );
+  }
+  return { files, fromCache };
+}
+
+function isOnnx(bytes: Uint8Array): boolean {
+  try {
+    readOnnxGraph(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function externalDataNames(
   ctx: Context,
   key: string,

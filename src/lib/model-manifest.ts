@@ -124,7 +124,7 @@ function manifestKind(json: unknown): ModelKind | undefined {
 
 /** The roles each kind's files may have. */
 const KIND_ROLES: Record<ModelKind, readonly ModelFile['role'][]> = {
-  'image-to-3d': ['encoder', 'encoder-data', 'decoder'],
+  'image-to-3d': ['encoder', 'encoder-data', 'decoder', 'decoder-data'],
   segmenter: ['segmenter'],
 };
 

@@ -4,7 +4,7 @@ export interface ModelFile {
    * Role in the pipeline: the image-to-3D encoder graph, its external data or the decoder graph, or
    * one file of a segmenter's model folder.
    */
-  role: 'encoder' | 'encoder-data' | 'decoder' | 'segmenter';
+  role: 'encoder' | 'encoder-data' | 'decoder' | 'decoder-data' | 'segmenter';
   /**
    * File name as the .onnx refers to it (external data is looked up by this name); for a segmenter,
    * the path inside the model folder, as on the Hub ('config.json', 'onnx/model.onnx').

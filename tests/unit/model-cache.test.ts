@@ -641,6 +641,23 @@ describe('loadModel', () => {
     expect(await store.keys('v1/triposr/rev-a/encoder.onnx/')).toEqual([]);
   });
 
+  it("fetches the decoder's external data next to it and hands it over by name", async () => {
+    const decoderWithData = encoderOnnx(['decoder.bin']);
+    const decoderData = bytesOf(900, 7);
+    const server = standardServer()
+      .serve(`${BASE}decoder.onnx`, { bytes: decoderWithData })
+      .serve(`${BASE}decoder.bin`, { bytes: decoderData });
+    const m = withDecoder(manifestOf(), { bytes: decoderWithData.length, sha256: sha256(decoderWithData) });
+    const store = new MemoryModelStore();
+    const model = await loadModel(m, { store, fetch: server.fetch, pieceBytes: PIECE });
+    expect([...model.decoderExternalData.keys()]).toEqual(['decoder.bin']);
+    expect(model.decoderExternalData.get('decoder.bin')).toEqual(decoderData);
+    expect(model.externalData.map((d) => d.path)).toEqual(['weights.bin', 'extra.bin']);
+    const again = await loadModel(m, { store, fetch: server.fetch, pieceBytes: PIECE });
+    expect(again.fromCache).toBe(true);
+    expect(again.decoderExternalData.get('decoder.bin')).toEqual(decoderData);
+  });
+
   it('refuses external data outside the model folder', async () => {
     const evil = encoderOnnx(['../secrets.bin']);
     const server = standardServer().serve(`${BASE}encoder.onnx`, { bytes: evil });
