@@ -6,6 +6,7 @@ import { checkForUpdate, pinKey, pinManifest, updateModel } from '../../src/lib/
 import { cacheKey, fetchManifest, loadModel, modelDownloadSize, type ModelProgress } from '../../src/lib/model-cache';
 import { CacheStorageModelStore, createModelStore, IndexedDbModelStore, MemoryModelStore } from '../../src/lib/model-store';
 import type { ModelManifest } from '../../src/shared/manifest';
+import { bytesOf } from '../helpers/seeded-bytes';
 
 const { onnx } = onnxProto;
 const PIECE = 1024;
@@ -15,16 +16,6 @@ const API = `https://huggingface.co/api/models/${REPO}/`;
 const APP = 'https://app.example.com/models/manifest.json';
 const C1 = 'a'.repeat(40);
 const C2 = 'b'.repeat(40);
-
-function bytesOf(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

@@ -18,6 +18,7 @@ import {
 } from '../../src/lib/model-cache';
 import { CacheStorageModelStore, MemoryModelStore } from '../../src/lib/model-store';
 import type { ModelFile, ModelManifest, SegmenterManifest } from '../../src/shared/manifest';
+import { bytesOf } from '../helpers/seeded-bytes';
 
 const { onnx } = onnxProto;
 
@@ -26,17 +27,6 @@ const BASE = 'https://models.example.com/triposr/';
 
 // ---------------------------------------------------------------------------------------------------
 // Fixtures
-
-/** Deterministic bytes, different per seed. */
-function bytesOf(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
