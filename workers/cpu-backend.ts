@@ -38,7 +38,7 @@ export function createCpuBackend(): PipelineBackend {
       try {
         return await meshTriplaneCpuAsync(triplane, weights, {
           ...options,
-          mode: 'coarse-to-fine',
+          mode: request.meshing,
           decoder,
           onProgress: (fraction) => emit({ type: 'progress', stage: 'decode', fraction }),
         });

@@ -120,7 +120,7 @@ export function createGpuBackend(): PipelineBackend {
         result = await meshTriplane(device, triplane, loaded.weights!, {
           resolution,
           threshold: request.threshold,
-          mode: 'coarse-to-fine',
+          mode: request.meshing,
           signal,
           onFieldReady: (ms) => {
             emit({ type: 'stage', stage: 'decode', state: 'done', ms });

@@ -133,6 +133,7 @@ export function createPipelineApi(backend: PipelineBackend) {
       vertices: 0,
       triangles: 0,
       evaluations: 0,
+      meshing: request.meshing,
       triplaneSource: kind === 'webgpu' ? 'gpu-buffer' : 'cpu',
       ms: {},
     };
@@ -155,6 +156,7 @@ export function createPipelineApi(backend: PipelineBackend) {
     stats.fromCache = loaded.fromCache;
     if (loaded.ortDecoder) {
       stats.decoder = 'onnxruntime';
+      stats.meshing = 'dense';
       emit({ type: 'notice', code: 'decoder-onnxruntime', message: ORT_DECODER_NOTICE });
     }
     const mesh = await backend.run({ request, loaded, emit, signal, stats, fault, forgetModel: () => (model = null) });

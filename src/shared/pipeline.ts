@@ -31,11 +31,19 @@ export interface PipelineInit {
   fault?: Fault;
 }
 
+/**
+ * How the mesher finds the surface: `coarse-to-fine` evaluates a coarse lattice and refines only the
+ * blocks a bound says may hold the surface; `dense` evaluates every lattice point (certain, slower).
+ */
+export type MeshingMode = 'coarse-to-fine' | 'dense';
+export const MESHING_MODES: readonly MeshingMode[] = ['coarse-to-fine', 'dense'];
+
 /** One image-to-3D job: the exact 512² CHW image the model sees, and the meshing controls. */
 export interface GenerateRequest {
   image: Float32Array;
   resolution: number;
   threshold: number;
+  meshing: MeshingMode;
   /** Time the UI spent preparing `image`, reported as the 'prepare' stage. */
   prepareMs: number;
 }
@@ -55,6 +63,8 @@ export interface PipelineStats {
   vertices: number;
   triangles: number;
   evaluations: number;
+  /** The surface search that ran (the onnxruntime decoder always walks densely). */
+  meshing: MeshingMode;
   triplaneSource: 'gpu-buffer' | 'cpu';
   ms: Partial<Record<Stage, number>>;
   /** Set when a lost device or out-of-memory forced a retry at a lower resolution. */

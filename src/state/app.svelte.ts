@@ -2,7 +2,7 @@ import { proxy, wrap, type Remote } from 'comlink';
 import type { PrepareApi } from '../../workers/prepare.worker';
 import { AppError, abortError, isAbortError, throwIfAborted } from '../lib/errors';
 import { installErrorTransfer } from '../shared/comlink-errors';
-import { STAGES, type GenerateResult, type ModelStatus, type PipelineEvent, type Stage } from '../shared/pipeline';
+import { STAGES, type GenerateResult, type MeshingMode, type ModelStatus, type PipelineEvent, type Stage } from '../shared/pipeline';
 import { PipelineClient, type PipelineInfo } from './pipeline-client';
 import { TextJobs } from './text-jobs.svelte';
 import { DEFAULT_MANIFEST_URL, DEFAULT_SEGMENTER_URL, RATIO, RESOLUTION, THRESHOLD, readUrlOptions } from './settings';
@@ -89,6 +89,7 @@ export class AppState {
   manifestUrl = $state(absoluteUrl(this.url.manifestUrl ?? DEFAULT_MANIFEST_URL));
   resolution = $state<number>(RESOLUTION.hardware);
   threshold = $state<number>(THRESHOLD.default);
+  meshing = $state<MeshingMode>('coarse-to-fine');
   ratio = $state<number>(RATIO.default);
   private resolutionTouched = false;
 
@@ -413,7 +414,7 @@ export class AppState {
     return this.useGpu(async () => {
       throwIfAborted(signal);
       const result = await this.client.generate(
-        { image: prepared.image, resolution: this.resolution, threshold: this.threshold, prepareMs: prepared.ms },
+        { image: prepared.image, resolution: this.resolution, threshold: this.threshold, meshing: this.meshing, prepareMs: prepared.ms },
         (event) => {
           if (!signal.aborted) onEvent(event);
         },
@@ -450,7 +451,7 @@ export class AppState {
         // Cancelled while waiting for the lane: never start.
         throwIfAborted(job.signal);
         return this.client.generate(
-          { image: prepared.image, resolution: this.resolution, threshold: this.threshold, prepareMs: prepared.ms },
+          { image: prepared.image, resolution: this.resolution, threshold: this.threshold, meshing: this.meshing, prepareMs: prepared.ms },
           onEvent,
           (reason) => {
             this.pipeline = this.client.info;

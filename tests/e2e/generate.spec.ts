@@ -64,4 +64,23 @@ test('photo → progress → mesh in the viewer → a valid GLB of the expected 
   const width = (g: GlbSummary) => g.max[0]! - g.min[0]!;
   expect(height(darkGlb) / width(darkGlb) - height(glb) / width(glb)).toBeGreaterThan(0.3);
   for (let k = 0; k < 3; k++) expect(darkGlb.meanColour[k]!).toBeCloseTo(srgbToLinear(0.01), 2);
+
+  // The same photo with "Every point": the identical mesh, every lattice point evaluated, and the
+  // stats say which search ran (the adaptive one evaluated a fraction of the lattice).
+  const adaptive = await page.getByTestId('stat-meshing').textContent();
+  expect(adaptive).toMatch(/^adaptive, \d+(\.\d)? % of 64³$/);
+  expect(parseFloat(adaptive!.split(', ')[1]!)).toBeLessThan(100);
+  const group = page.getByTestId('meshing');
+  await group.getByRole('radio', { name: 'Adaptive' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(group.getByRole('radio', { name: 'Every point' })).toHaveAttribute('aria-checked', 'true');
+  await generate(page, { accept: false });
+  await waitForResult(page);
+  await expect(page.getByTestId('stat-meshing')).toHaveText('every point, 100 % of 64³');
+  const denseGlb = await downloadGlb(page);
+  expect(denseGlb.vertices).toBe(darkGlb.vertices);
+  expect(denseGlb.triangles).toBe(darkGlb.triangles);
+  expect(denseGlb.meanColour).toEqual(darkGlb.meanColour);
+  expect(denseGlb.min).toEqual(darkGlb.min);
+  expect(denseGlb.max).toEqual(darkGlb.max);
 });
