@@ -51,3 +51,6 @@ export const BUFFER_USAGE = {
   UNIFORM: 0x0040,
   STORAGE: 0x0080,
 } as const;
+
+/** Elements one workgroup of the prefix-sum kernel scans (two per invocation). */
+export const SCAN_BLOCK = 512;

@@ -1,5 +1,3 @@
-import dispatchWgsl from './dispatch.wgsl?raw';
-
 /** Limits a kernel host respects; tests lower them to force splitting. */
 export interface KernelLimits {
   /** Largest storage binding, and largest buffer, in bytes. */
@@ -61,29 +59,7 @@ export class GpuScope {
   }
 }
 
-const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
-
-/** A compute pipeline for `code` (dispatch.wgsl prepended), cached per device and key. */
-export function computePipeline(
-  device: GPUDevice,
-  key: string,
-  code: string,
-  constants?: Record<string, number>,
-): GPUComputePipeline {
-  let cache = pipelines.get(device);
-  if (!cache) pipelines.set(device, (cache = new Map()));
-  let pipeline = cache.get(key);
-  if (!pipeline) {
-    const module = device.createShaderModule({ code: dispatchWgsl + '\n' + code, label: key });
-    pipeline = device.createComputePipeline({
-      layout: 'auto',
-      label: key,
-      compute: { module, entryPoint: 'main', constants },
-    });
-    cache.set(key, pipeline);
-  }
-  return pipeline;
-}
+export { computePipeline, computePipelineAsync } from './pipeline-cache';
 
 /** Bind group 0 of a pipeline from buffers by binding number. */
 export function bindGroup(device: GPUDevice, pipeline: GPUComputePipeline, buffers: Record<number, GPUBuffer>, group = 0): GPUBindGroup {

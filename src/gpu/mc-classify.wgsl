@@ -1,12 +1,7 @@
 // Per corner slot: how many owned edges (+x, +y, +z) the surface crosses, and how many triangles the
-// cell at that corner emits. Prepended: dispatch.wgsl, mc-common.wgsl.
+// cell at that corner emits. Prepended: dispatch.wgsl, the generated constants, mc-common.wgsl.
 @group(0) @binding(2) var<storage, read> caseTable: array<u32>;
 @group(0) @binding(3) var<storage, read_write> counts: array<vec2<u32>>;
-
-const CORNERS = array<vec3<i32>, 8>(
-  vec3<i32>(0, 0, 0), vec3<i32>(1, 0, 0), vec3<i32>(1, 1, 0), vec3<i32>(0, 1, 0),
-  vec3<i32>(0, 0, 1), vec3<i32>(1, 0, 1), vec3<i32>(1, 1, 1), vec3<i32>(0, 1, 1),
-);
 
 @compute @workgroup_size(64)
 fn main(
@@ -24,9 +19,9 @@ fn main(
   if (u32(c.x) < slab.end && u32(c.y) + 1u < slab.lattice.y && u32(c.z) + 1u < slab.lattice.z) {
     var cubeCase = 0u;
     for (var k = 0u; k < 8u; k++) {
-      cubeCase |= u32(!inside(c + CORNERS[k])) << k;
+      cubeCase |= u32(!inside(c + MC_CORNERS[k])) << k;
     }
-    triangles = caseTable[512u + cubeCase];
+    triangles = caseTable[MC_COUNTS_OFFSET + cubeCase];
   }
   counts[s] = vec2<u32>(vertices, triangles);
 }

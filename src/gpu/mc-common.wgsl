@@ -1,5 +1,6 @@
 // Shared by the marching-cubes kernels of one slab (see marching-cubes.ts). Corners are in padded
-// lattice coordinates: with `pad`, a virtual outside layer surrounds the field. Prepended: dispatch.wgsl.
+// lattice coordinates: with `pad`, a virtual outside layer surrounds the field. Prepended: dispatch.wgsl
+// and the generated constants.
 struct Slab {
   lattice: vec3<u32>,   // padded lattice dims
   pad: u32,             // 0 or 1

@@ -74,12 +74,15 @@ export const CASE_EDGES: readonly Uint8Array[] = TRIANGLES_BY_CASE.map((s) =>
   Uint8Array.from(s, (c) => parseInt(c, 16)),
 );
 
+/** Word offset of the triangle counts in the packed case table (after 2 edge words per case). */
+export const CASE_COUNTS_OFFSET = 256 * 2;
+
 /**
  * The case table packed for WGSL: per case two u32 words of 4-bit edge numbers (16 slots, 15 used,
- * 0xF marks the end), then 256 words of triangle counts.
+ * 0xF marks the end), then 256 words of triangle counts from CASE_COUNTS_OFFSET.
  */
 export function packCaseTable(): Uint32Array {
-  const packed = new Uint32Array(256 * 3);
+  const packed = new Uint32Array(CASE_COUNTS_OFFSET + 256);
   CASE_EDGES.forEach((edges, c) => {
     let lo = 0xffffffff;
     let hi = 0xffffffff;
@@ -90,7 +93,7 @@ export function packCaseTable(): Uint32Array {
     });
     packed[2 * c] = lo >>> 0;
     packed[2 * c + 1] = hi >>> 0;
-    packed[512 + c] = edges.length / 3;
+    packed[CASE_COUNTS_OFFSET + c] = edges.length / 3;
   });
   return packed;
 }

@@ -1,22 +1,9 @@
 // Writes each cell's triangles as vertex indices. An index on the slab's last layer (owned by the
-// next slab) is written relative to that layer with NEXT_SLAB set; the host rebases it.
-// Prepended: dispatch.wgsl, mc-common.wgsl.
+// next slab) is written relative to that layer with NEXT_SLAB_FLAG set; the host rebases it.
+// Prepended: dispatch.wgsl, the generated constants (MC_CORNERS, MC_EDGES, NEXT_SLAB_FLAG), mc-common.wgsl.
 @group(0) @binding(2) var<storage, read> caseTable: array<u32>;
 @group(0) @binding(3) var<storage, read> offsets: array<vec2<u32>>;
 @group(0) @binding(5) var<storage, read_write> indices: array<u32>;
-
-const NEXT_SLAB: u32 = 0x80000000u;
-
-const CORNERS = array<vec3<i32>, 8>(
-  vec3<i32>(0, 0, 0), vec3<i32>(1, 0, 0), vec3<i32>(1, 1, 0), vec3<i32>(0, 1, 0),
-  vec3<i32>(0, 0, 1), vec3<i32>(1, 0, 1), vec3<i32>(1, 1, 1), vec3<i32>(0, 1, 1),
-);
-// Per edge: lower corner offset (xyz) and axis (w).
-const EDGES = array<vec4<i32>, 12>(
-  vec4<i32>(0, 0, 0, 0), vec4<i32>(1, 0, 0, 1), vec4<i32>(0, 1, 0, 0), vec4<i32>(0, 0, 0, 1),
-  vec4<i32>(0, 0, 1, 0), vec4<i32>(1, 0, 1, 1), vec4<i32>(0, 1, 1, 0), vec4<i32>(0, 0, 1, 1),
-  vec4<i32>(0, 0, 0, 2), vec4<i32>(1, 0, 0, 2), vec4<i32>(1, 1, 0, 2), vec4<i32>(0, 1, 0, 2),
-);
 
 @compute @workgroup_size(64)
 fn main(
@@ -34,19 +21,19 @@ fn main(
   }
   var cubeCase = 0u;
   for (var k = 0u; k < 8u; k++) {
-    cubeCase |= u32(!inside(c + CORNERS[k])) << k;
+    cubeCase |= u32(!inside(c + MC_CORNERS[k])) << k;
   }
-  let count = 3u * caseTable[512u + cubeCase];
+  let count = 3u * caseTable[MC_COUNTS_OFFSET + cubeCase];
   let lastLayerFirst = offsets[(slab.end - slab.begin) * slab.lattice.y * slab.lattice.z].x;
   var out = 3u * offsets[s].y;
   for (var k = 0u; k < count; k++) {
     let edge = (caseTable[2u * cubeCase + k / 8u] >> (4u * (k % 8u))) & 0xfu;
-    let e = EDGES[edge];
+    let e = MC_EDGES[edge];
     let corner = c + e.xyz;
     let a = u32(e.w);
     var v = offsets[cornerSlot(corner)].x + edgeRank(corner, a);
     if (u32(corner.x) == slab.end && slab.isLast == 0u) {
-      v = (v - lastLayerFirst) | NEXT_SLAB;
+      v = (v - lastLayerFirst) | NEXT_SLAB_FLAG;
     }
     indices[out] = v;
     out++;

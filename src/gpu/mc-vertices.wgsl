@@ -1,5 +1,5 @@
 // Writes one vertex per crossed owned edge: position and normalize(−∇f), 6 floats, at the index the
-// scan gave the corner. Prepended: dispatch.wgsl, mc-common.wgsl.
+// scan gave the corner. Prepended: dispatch.wgsl, the generated constants, mc-common.wgsl.
 @group(0) @binding(3) var<storage, read> offsets: array<vec2<u32>>;
 @group(0) @binding(4) var<storage, read_write> vertices: array<f32>;
 

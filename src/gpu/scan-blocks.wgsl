@@ -1,20 +1,13 @@
-// Exclusive prefix sum of vec2<u32> within blocks of 512 (Blelloch), block totals to `sums`.
-// Prepended: dispatch.wgsl.
-struct ScanParams {
-  count: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
-
+// Exclusive prefix sum of vec2<u32> within blocks of SCAN_BLOCK (Blelloch), block totals to `sums`.
+// Prepended: dispatch.wgsl and the generated constants (ScanParams, SCAN_BLOCK).
 @group(0) @binding(0) var<uniform> params: ScanParams;
 @group(0) @binding(1) var<storage, read_write> data: array<vec2<u32>>;
 @group(0) @binding(2) var<storage, read_write> sums: array<vec2<u32>>;
 
-const BLOCK: u32 = 512u;
-var<workgroup> tmp: array<vec2<u32>, 512>;
+const BLOCK: u32 = SCAN_BLOCK;
+var<workgroup> tmp: array<vec2<u32>, SCAN_BLOCK>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(SCAN_BLOCK / 2u)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,

@@ -1,12 +1,12 @@
 import scanAddWgsl from './scan-add.wgsl?raw';
 import scanBlocksWgsl from './scan-blocks.wgsl?raw';
+import { SCAN_BLOCK } from './constants';
 import { bindGroup, computePipeline, dispatchLinear, type GpuScope } from './gpu-kit';
-
-const BLOCK = 512;
+import { packScanParams } from './wgsl-constants';
 
 /**
- * Encodes an in-place exclusive prefix sum over `count` vec2<u32> elements (multi-level, 512 per
- * block). Returns a buffer whose first vec2 is the total.
+ * Encodes an in-place exclusive prefix sum over `count` vec2<u32> elements (multi-level, SCAN_BLOCK
+ * per block). Returns a buffer whose first vec2 is the total.
  */
 export function encodeExclusiveScan(
   pass: GPUComputePassEncoder,
@@ -16,9 +16,9 @@ export function encodeExclusiveScan(
   maxPerDim: number,
 ): GPUBuffer {
   const device = scope.device;
-  const blocks = Math.max(1, Math.ceil(count / BLOCK));
+  const blocks = Math.max(1, Math.ceil(count / SCAN_BLOCK));
   const sums = scope.buffer(blocks * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'scan sums');
-  const params = scope.uniform(new Uint32Array([count, 0, 0, 0]), 'scan params');
+  const params = scope.uniform(packScanParams({ count }), 'scan params');
   const scanBlocks = computePipeline(device, 'scan-blocks', scanBlocksWgsl);
   dispatchLinear(pass, scope, scanBlocks, [bindGroup(device, scanBlocks, { 0: params, 1: data, 2: sums })], blocks, maxPerDim);
   if (blocks === 1) return sums;

@@ -1,8 +1,8 @@
-// TripoSR's triplane decoder for a tile of 32 points per workgroup: features by manual bilinear
+// TripoSR's triplane decoder for a tile of DECODE_TILE (32) points per workgroup: features by manual bilinear
 // sampling (grid_sample, align_corners=False, zero padding), then the MLP as small GEMMs on
 // workgroup memory. Output: density clamp(act(o0 + bias)) (or colour clamp(sigmoid(o1..3)) when
 // colourOut), with the activations the decoder graph uses (see DecoderWeights).
-// Prepended: dispatch.wgsl, point-job.wgsl.
+// Prepended: dispatch.wgsl, the generated constants, point-job.wgsl; appended: triplane-sample.wgsl.
 
 override colourOut: bool = false;
 override hiddenRelu: bool = false;     // hidden activation: ReLU, else SiLU
@@ -12,14 +12,14 @@ override densityHi: f32 = 3.0e38;
 override colourLo: f32 = -3.0e38;      // colour clamp after the sigmoid
 override colourHi: f32 = 3.0e38;
 
-const TILE: u32 = 32u;
-const S: i32 = 64;            // triplane width and height
-const CHANNELS: u32 = 40u;
-const FEATURES4: u32 = 30u;   // 120 features as vec4
-const HIDDEN4: u32 = 16u;     // 64 hidden units as vec4
-const ROW4: u32 = 32u;        // vec4 slots per point in the activation tile (128 floats)
-const RADIUS: f32 = 0.87;
-const MAX_LOGIT: f32 = 80.0;
+const TILE: u32 = DECODE_TILE;
+const FEATURES4: u32 = DECODER_FEATURES / 4u;
+const HIDDEN4: u32 = DECODER_HIDDEN / 4u;
+const ROW4: u32 = 32u;        // vec4 slots per point in the activation tile: 128 floats ≥ the widest layer input
+const_assert ROW4 >= FEATURES4 && ROW4 >= HIDDEN4;
+// The 64 threads split each point's features in two halves (see main).
+const FEATURES_PER_THREAD: u32 = DECODER_FEATURES / 2u;
+const_assert TILE * 2u == 64u;
 
 struct Decoder {
   hiddenLayers: u32,  // 64→64 layers between the input and output layers
@@ -33,7 +33,7 @@ struct Decoder {
 @group(2) @binding(1) var<storage, read> weights: array<vec4<f32>>;
 @group(2) @binding(2) var<uniform> decoder: Decoder;
 
-var<workgroup> act: array<vec4<f32>, 1024>;  // 32 points × 128 floats = 16 KiB
+var<workgroup> act: array<vec4<f32>, TILE * ROW4>;  // 32 points × 128 floats = 16 KiB
 
 fn hiddenAct(x: vec4<f32>) -> vec4<f32> {
   if (hiddenRelu) {
@@ -49,7 +49,7 @@ fn densityOf(x: f32) -> f32 {
   } else if (densityAct == 2u) {
     d = max(x, 0.0);
   } else {
-    d = exp(min(x, MAX_LOGIT));
+    d = exp(min(x, MAX_DENSITY_LOGIT));
   }
   return clamp(d, densityLo, densityHi);
 }
@@ -70,7 +70,7 @@ fn dense(lid: u32, inputs4: u32, offset: u32) {
       acc[p] += vec4<f32>(dot(w0, a), dot(w1, a), dot(w2, a), dot(w3, a));
     }
   }
-  let bias = weights[offset + 64u * inputs4 + col];
+  let bias = weights[offset + DECODER_HIDDEN * inputs4 + col];
   workgroupBarrier();
   for (var p = 0u; p < 8u; p++) {
     act[(p0 + p) * ROW4 + col] = hiddenAct(acc[p] + bias);
@@ -98,17 +98,17 @@ fn main(
   if (valid) {
     pos = jobPosition(id);
   }
-  let q = pos / RADIUS;
-  let firstFeature = (lid / TILE) * 60u;
+  let q = pos / TRIPLANE_RADIUS;
+  let firstFeature = (lid / TILE) * FEATURES_PER_THREAD;
   var plane = 99u;
   var taps = PlaneTaps(vec4<i32>(0), vec4<f32>(0.0));
-  for (var f = firstFeature; f < firstFeature + 60u; f++) {
-    let fp = f / CHANNELS;
+  for (var f = firstFeature; f < firstFeature + FEATURES_PER_THREAD; f++) {
+    let fp = f / TRIPLANE_CHANNELS;
     if (fp != plane) {
       plane = fp;
       taps = planeTaps(q, plane);
     }
-    let base = i32(f * u32(S * S));
+    let base = i32(f * u32(TRIPLANE_SIZE * TRIPLANE_SIZE));
     let i = taps.index + base;
     let v = dot(taps.weight, vec4<f32>(triplane[i.x], triplane[i.y], triplane[i.z], triplane[i.w]));
     act[p * ROW4 + f / 4u][f % 4u] = v;
@@ -117,10 +117,10 @@ fn main(
 
   var offset = 0u;
   dense(lid, FEATURES4, offset);
-  offset += 64u * FEATURES4 + HIDDEN4;
+  offset += DECODER_HIDDEN * FEATURES4 + HIDDEN4;
   for (var l = 0u; l < decoder.hiddenLayers; l++) {
     dense(lid, HIDDEN4, offset);
-    offset += 64u * HIDDEN4 + HIDDEN4;
+    offset += DECODER_HIDDEN * HIDDEN4 + HIDDEN4;
   }
 
   // Output layer (64 → 4): one thread per point.

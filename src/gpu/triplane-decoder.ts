@@ -12,6 +12,7 @@ import {
 import type { DecoderWeights } from './decoder-weights';
 import { PointSource, pointJobParams, type GpuFieldEvaluator } from './field-evaluator';
 import { bindGroup, computePipeline, dispatchLinear, GpuScope, readBuffers } from './gpu-kit';
+import type { KernelSource } from './pipeline-cache';
 import pointJobWgsl from './point-job.wgsl?raw';
 import decodeWgsl from './triplane-decode.wgsl?raw';
 import sampleWgsl from './triplane-sample.wgsl?raw';
@@ -67,6 +68,16 @@ export function decoderConstants(weights: DecoderWeights): Record<string, number
   };
 }
 
+/** The decode kernel for these weights' activations and clamps: density, or colour when `colourOut`. */
+export function decodeKernel(weights: DecoderWeights, colourOut: boolean): KernelSource {
+  const constants = { colourOut: colourOut ? 1 : 0, ...decoderConstants(weights) };
+  return {
+    key: `triplane-decode:${Object.values(constants).join(',')}`,
+    code: pointJobWgsl + decodeWgsl + sampleWgsl,
+    constants,
+  };
+}
+
 /** The decoder's GPU resources: triplane, packed weights and parameters, owned by `scope`. */
 export interface TriplaneDecoder {
   /** Density evaluator for the density walk. */
@@ -93,9 +104,8 @@ export function triplaneDecoder(
   new Float32Array(params)[1] = weights.densityBias;
   const decoder = scope.uniform(new Uint8Array(params), 'decoder params');
   const make = (colourOut: boolean): GpuFieldEvaluator => {
-    const constants = { colourOut: colourOut ? 1 : 0, ...decoderConstants(weights) };
-    const key = `triplane-decode:${Object.values(constants).join(',')}`;
-    const pipeline = computePipeline(device, key, pointJobWgsl + decodeWgsl + sampleWgsl, constants);
+    const kernel = decodeKernel(weights, colourOut);
+    const pipeline = computePipeline(device, kernel.key, kernel.code, kernel.constants);
     const weightsGroup = bindGroup(device, pipeline, { 0: planes, 1: packed, 2: decoder }, 2);
     return {
       encode(pass, jobScope, job, maxPerDim) {

@@ -1,10 +1,7 @@
 // The decoder's 120 input features per point (grid_sample, bilinear, align_corners=False, zero
 // padding; planeTaps from triplane-sample.wgsl, as triplane-decode.wgsl), written [point][feature] for onnxruntime.
-// Prepended: dispatch.wgsl, point-job.wgsl; appended: triplane-sample.wgsl. results holds count × 120 floats (id-relative).
-
-const S: i32 = 64;
-const CHANNELS: u32 = 40u;
-const RADIUS: f32 = 0.87;
+// Prepended: dispatch.wgsl, the generated constants, point-job.wgsl; appended: triplane-sample.wgsl.
+// results holds count × DECODER_FEATURES floats (id-relative).
 
 @group(2) @binding(0) var<storage, read> triplane: array<f32>;
 
@@ -15,13 +12,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (id >= jobCount()) {
     return;
   }
-  let q = jobPosition(id) / RADIUS;
-  for (var plane = 0u; plane < 3u; plane++) {
+  let q = jobPosition(id) / TRIPLANE_RADIUS;
+  for (var plane = 0u; plane < TRIPLANE_PLANES; plane++) {
     let taps = planeTaps(q, plane);
-    for (var c = 0u; c < CHANNELS; c++) {
-      let base = i32((plane * CHANNELS + c) * u32(S * S));
+    for (var c = 0u; c < TRIPLANE_CHANNELS; c++) {
+      let base = i32((plane * TRIPLANE_CHANNELS + c) * u32(TRIPLANE_SIZE * TRIPLANE_SIZE));
       let i = taps.index + base;
-      results[id * 120u + plane * CHANNELS + c] =
+      results[id * DECODER_FEATURES + plane * TRIPLANE_CHANNELS + c] =
           dot(taps.weight, vec4<f32>(triplane[i.x], triplane[i.y], triplane[i.z], triplane[i.w]));
     }
   }

@@ -1,6 +1,6 @@
 // One plane's bilinear taps at q ∈ [-1, 1]³, with grid_sample(bilinear, align_corners=False,
-// padding_mode='zeros') semantics: texel i has its centre at u = (2i + 1) / S − 1, and taps outside
-// the plane read zero, folded into the weights. Needs S (i32) declared by the kernel.
+// padding_mode='zeros') semantics: texel i has its centre at u = (2i + 1) / S − 1 (S = TRIPLANE_SIZE),
+// and taps outside the plane read zero, folded into the weights. Needs the generated constants.
 // Plane 0 is xy, 1 is xz, 2 is yz (column, row).
 
 struct PlaneTaps {
@@ -10,6 +10,7 @@ struct PlaneTaps {
 }
 
 fn planeTaps(q: vec3<f32>, plane: u32) -> PlaneTaps {
+  const S = TRIPLANE_SIZE;
   var uv: vec2<f32>;
   if (plane == 0u) { uv = q.xy; } else if (plane == 1u) { uv = q.xz; } else { uv = q.yz; }
   let t = ((uv + 1.0) * f32(S) - 1.0) * 0.5;
