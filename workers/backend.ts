@@ -45,6 +45,12 @@ export interface PipelineBackend {
   open(): Promise<AdapterSummary | null>;
   /** The device an ORT session should share, once the manifest's requirements are checked. */
   sessionDevice(manifest: ModelManifest): Promise<GPUDevice | undefined>;
+  /**
+   * Builds the mesher's GPU kernels in the background (with `weights`, the decoder's too), so the first
+   * mesh compiles nothing; the CPU backend has none. Never rejects: a refused kernel is reported by the
+   * mesher's own error scopes when it is used.
+   */
+  warm?(weights: DecoderWeights | null): Promise<void>;
   /** Runs the encoder and the mesher for one job. */
   run(job: BackendJob): Promise<TriplaneMesh>;
   /** False once the device is lost: the worker cannot take another job on its session. */

@@ -1,6 +1,7 @@
 import type * as ort from 'onnxruntime-web/webgpu';
 import { requestGpu, type GpuContext } from '../src/gpu/device';
 import { meshTriplaneOrt } from '../src/gpu/ort-mesher';
+import { warmPipelines } from '../src/gpu/pipelines';
 import type { TriplaneMesh } from '../src/gpu/reference/triplane-mesher-cpu';
 import { meshTriplane } from '../src/gpu/triplane-mesher';
 import { AppError, isAbortError } from '../src/lib/errors';
@@ -161,6 +162,11 @@ export function createGpuBackend(): PipelineBackend {
         );
       }
       return context.device;
+    },
+
+    async warm(weights) {
+      const { device } = await ensureGpu();
+      await warmPipelines(device, { weights }).catch((error: unknown) => console.error(error));
     },
 
     async run(job: BackendJob): Promise<TriplaneMesh> {

@@ -92,13 +92,17 @@ export function createPipelineApi(backend: PipelineBackend) {
     model ??= loadChain.then(async () => {
       const m = await ensureManifest(signal);
       const device = await backend.sessionDevice(m);
+      // The fixed kernels compile on the driver's threads while the model downloads.
+      const warming = [backend.warm?.(null)];
       const files = await loadModel(m, {
         signal,
         store,
         onProgress: (p) => emit({ type: 'download', file: p.file, loaded: p.loaded, total: p.total, fromCache: p.fromCache }),
       });
       const decoder = await openDecoder(m, files.decoder, files.decoderExternalData, device);
+      warming.push(backend.warm?.(decoder.weights));
       const encoder = await EncoderSession.create(files, m.contract, kind, device);
+      await Promise.all(warming);
       return { manifest: m, encoder, ...decoder, fromCache: files.fromCache };
     });
     const pending = model;
