@@ -11,7 +11,10 @@ import { encodeExclusiveScan } from './scan';
 import { throwIfAborted } from '../lib/errors';
 
 /** Options of the GPU marching cubes; the limits force splitting below the device's own. */
-export interface MarchingCubesGpuOptions extends MarchingCubesOptions, Partial<KernelLimits> {}
+export interface MarchingCubesGpuOptions extends MarchingCubesOptions, Partial<KernelLimits> {
+  /** Checked between slabs: an aborted job throws AbortError and frees its GPU buffers. */
+  signal?: AbortSignal;
+}
 
 /** Per-vertex work run on each slab's vertices while they are still on the GPU (vertex colours). */
 export type VertexHook = (
@@ -56,13 +59,13 @@ export async function marchingCubes(
   const scope = new GpuScope(device);
   try {
     let source: FieldSource;
-    if (bytes <= limits.maxBindingBytes) {
-      const buffer = field instanceof Float32Array ? scope.upload(field, STORAGE, 'field') : field;
-      source = wholeBufferSource(dims, buffer);
+    if (field instanceof Float32Array) {
+      // A large array goes up slab by slab, so the GPU never holds more than a slab of it.
+      source = bytes <= limits.slabBytes ? wholeBufferSource(dims, scope.upload(field, STORAGE, 'field')) : arraySource(dims, field);
     } else {
-      source = field instanceof Float32Array ? arraySource(dims, field) : copiedBufferSource(dims, field);
+      source = bytes <= limits.maxBindingBytes ? wholeBufferSource(dims, field) : copiedBufferSource(dims, field);
     }
-    const { mesh } = await marchSlabs(scope, source, iso, options, limits);
+    const { mesh } = await marchSlabs(scope, source, iso, options, limits, undefined, options.signal);
     return finishNormals(mesh);
   } finally {
     scope.destroy();
