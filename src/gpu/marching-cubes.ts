@@ -16,13 +16,15 @@ export interface MarchingCubesGpuOptions extends MarchingCubesOptions, Partial<K
   signal?: AbortSignal;
 }
 
-/** Per-vertex work run on each slab's vertices while they are still on the GPU (vertex colours). */
+/**
+ * Per-vertex work run on each slab's vertices while they are still on the GPU (vertex colours): it
+ * submits its own work and resolves with a buffer of `floatsPerVertex` floats per vertex.
+ */
 export type VertexHook = (
-  encoder: GPUCommandEncoder,
   vertices: GPUBuffer,
   count: number,
   scope: GpuScope,
-) => { buffer: GPUBuffer; floatsPerVertex: number };
+) => Promise<{ buffer: GPUBuffer; floatsPerVertex: number }>;
 
 /** Milliseconds spent per stage while marching. */
 export interface MarchTimings {
@@ -183,13 +185,7 @@ export async function marchSlabs(
           t = performance.now();
           let extra: { buffer: GPUBuffer; floatsPerVertex: number } | undefined;
           if (hook && owned > 0) {
-            extra = await gpuStage(device, 'vertex colour', async () => {
-              const encoder = device.createCommandEncoder();
-              const result = hook(encoder, vertices, owned, scope);
-              device.queue.submit([encoder.finish()]);
-              await device.queue.onSubmittedWorkDone();
-              return result;
-            });
+            extra = await gpuStage(device, 'vertex colour', () => hook(vertices, owned, scope));
           }
           timings.hook += performance.now() - t;
           t = performance.now();

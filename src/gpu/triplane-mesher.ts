@@ -1,4 +1,4 @@
-import { DEFAULT_BOUNDS, type Bounds, type Dims } from './constants';
+import { BUFFER_USAGE, DEFAULT_BOUNDS, type Bounds, type Dims } from './constants';
 import type { CoarseToFineOptions } from './coarse-to-fine';
 import type { DecoderWeights } from './decoder-weights';
 import { createWalk } from './density-walk';
@@ -82,14 +82,7 @@ export async function meshField(
     const decodeMs = performance.now() - t0;
     throwIfAborted(options.signal);
     const colour = decoder.colour;
-    const hook: VertexHook | undefined = colour && ((encoder, vertices, count, slabScope) => {
-      const colours = slabScope.buffer(count * 12, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'vertex colours');
-      const params = pointJobParams(slabScope, { dims, bounds, mode: PointSource.Vertices, count });
-      const pass = encoder.beginComputePass();
-      colour.encode(pass, slabScope, { params, points: vertices, results: colours, maxPoints: count }, limits.maxWorkgroupsPerDimension);
-      pass.end();
-      return { buffer: colours, floatsPerVertex: 3 };
-    });
+    const hook: VertexHook | undefined = colour && ((vertices, count, slabScope) => colourVertices(colour, vertices, count, slabScope, dims, bounds, limits, options.signal));
     const { mesh, extra, timings } = await marchSlabs(scope, walk, options.threshold, { bounds }, limits, hook, options.signal);
     throwIfAborted(options.signal);
     finishNormals(mesh);
@@ -105,4 +98,50 @@ export async function meshField(
   } finally {
     scope.destroy();
   }
+}
+
+/**
+ * Decodes sRGB colours of `count` vertex records in submits of at most maxPointsPerSubmit vertices
+ * (the kernel reads records and writes colours from index 0, so each chunk goes through a copy).
+ */
+async function colourVertices(
+  colour: GpuFieldEvaluator,
+  vertices: GPUBuffer,
+  count: number,
+  scope: GpuScope,
+  dims: Dims,
+  bounds: Bounds,
+  limits: KernelLimits,
+  signal: AbortSignal | undefined,
+): Promise<{ buffer: GPUBuffer; floatsPerVertex: number }> {
+  const { STORAGE, COPY_SRC, COPY_DST } = BUFFER_USAGE;
+  const device = scope.device;
+  const colours = scope.buffer(count * 12, STORAGE | COPY_SRC | COPY_DST, 'vertex colours');
+  const chunk = Math.min(count, limits.maxPointsPerSubmit);
+  const whole = chunk === count;
+  const records = whole ? vertices : scope.buffer(chunk * 24, STORAGE | COPY_DST, 'vertex chunk');
+  const results = whole ? colours : scope.buffer(chunk * 12, STORAGE | COPY_SRC, 'colour chunk');
+  for (let start = 0; start < count; start += chunk) {
+    const n = Math.min(chunk, count - start);
+    const job = scope.child();
+    try {
+      const params = pointJobParams(job, { dims, bounds, mode: PointSource.Vertices, count: n });
+      const encoder = device.createCommandEncoder();
+      if (!whole) encoder.copyBufferToBuffer(vertices, start * 24, records, 0, n * 24);
+      const pass = encoder.beginComputePass();
+      colour.encode(pass, job, { params, points: records, results, maxPoints: n }, limits.maxWorkgroupsPerDimension);
+      pass.end();
+      if (!whole) encoder.copyBufferToBuffer(results, 0, colours, start * 12, n * 12);
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    } finally {
+      job.destroy();
+    }
+    throwIfAborted(signal);
+  }
+  if (!whole) {
+    scope.drop(records);
+    scope.drop(results);
+  }
+  return { buffer: colours, floatsPerVertex: 3 };
 }

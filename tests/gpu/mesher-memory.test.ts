@@ -41,6 +41,15 @@ describe('GPU mesher memory, chunked decoding and error scopes', () => {
     }
   });
 
+  it('decodes vertex colours in bounded submits with the same result', async () => {
+    const base = { resolution: 40, threshold: 25, mode: 'coarse-to-fine' as const };
+    const whole = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, base));
+    const chunked = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, maxPointsPerSubmit: 700 }));
+    expect(whole.positions.length / 3).toBeGreaterThan(3 * 700);
+    expectSameMesh(chunked, whole);
+    expect(chunked.stats.evaluations).toBe(whole.stats.evaluations);
+  });
+
   it('never holds the whole fine field: a 96³ job peaks below one field at a small slab budget', async () => {
     const sphere = analyticEvaluator(t.device, SPHERE);
     const memory = deviceMemory(t.device);
