@@ -142,25 +142,32 @@ export async function createWalk(
   const listed = new Uint32Array(coarseIdx.length + 1);
   listed[0] = coarseIdx.length;
   listed.set(coarseIdx, 1);
-  const coarseList = scope.upload(listed, STORAGE, 'coarse points');
+  // The coarse point list, parameters and readback live only through the coarse pass.
+  const coarse = scope.child();
   const coarseValues = scope.buffer(coarseIdx.length * 4, STORAGE | COPY_SRC, 'coarse values');
-  const [coarseBytes] = await gpuStage(device, 'coarse pass', () => {
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    evaluator.encode(
-      pass,
-      scope,
-      {
-        params: pointJobParams(scope, { dims, bounds, mode: PointSource.List, count: coarseIdx.length, compactOut: true }),
-        points: coarseList,
-        results: coarseValues,
-        maxPoints: coarseIdx.length,
-      },
-      maxPerDim,
-    );
-    pass.end();
-    return readBuffers(device, scope, encoder, [{ buffer: coarseValues, size: coarseIdx.length * 4 }]);
-  });
+  let coarseBytes: ArrayBuffer | undefined;
+  try {
+    const coarseList = coarse.upload(listed, STORAGE, 'coarse points');
+    [coarseBytes] = await gpuStage(device, 'coarse pass', () => {
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      evaluator.encode(
+        pass,
+        coarse,
+        {
+          params: pointJobParams(coarse, { dims, bounds, mode: PointSource.List, count: coarseIdx.length, compactOut: true }),
+          points: coarseList,
+          results: coarseValues,
+          maxPoints: coarseIdx.length,
+        },
+        maxPerDim,
+      );
+      pass.end();
+      return readBuffers(device, coarse, encoder, [{ buffer: coarseValues, size: coarseIdx.length * 4 }]);
+    });
+  } finally {
+    coarse.destroy();
+  }
   throwIfAborted(options.signal);
   const plan = lattice.plan(new Float32Array(coarseBytes!), iso, opts);
   const flags = scope.upload(Uint32Array.from(plan.flags), STORAGE, 'block flags');
