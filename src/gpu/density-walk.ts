@@ -5,16 +5,22 @@ import { COARSE_TO_FINE_DEFAULTS, CoarseLattice, type CoarseToFineOptions } from
 import { BUFFER_USAGE, type Bounds, type Dims } from './constants';
 import { PointSource, pointJobParams, type GpuFieldEvaluator } from './field-evaluator';
 import type { FieldSource } from './field-source';
-import { bindGroup, computePipeline, dispatchLinear, GpuScope, kernelLimits, readBuffers, type KernelLimits } from './gpu-kit';
+import { bindGroup, computePipeline, dispatchLinear, GpuScope, gpuStage, kernelLimits, readBuffers, type KernelLimits } from './gpu-kit';
 import { checkDims, fieldLength } from './mesh';
 import type { WalkMode } from './reference/density-walk-cpu';
+import { WalkProgress } from './walk-progress';
+import { throwIfAborted } from '../lib/errors';
 
-const { STORAGE, COPY_SRC } = BUFFER_USAGE;
+const { STORAGE, COPY_SRC, COPY_DST } = BUFFER_USAGE;
 
 /** Options of the GPU density walk. */
 export interface DensityWalkOptions extends Partial<KernelLimits> {
   mode: WalkMode;
   coarseToFine?: Partial<CoarseToFineOptions>;
+  /** Checked between decoder submits: an aborted walk throws AbortError. */
+  signal?: AbortSignal;
+  /** Fraction (0..1) of the walk's planned evaluations done, after the coarse pass and every submit. */
+  onProgress?: (fraction: number) => void;
 }
 
 /** A density walk as a field source for marching: layers are evaluated on demand, evaluations counted. */
@@ -23,26 +29,54 @@ export interface WalkSource extends FieldSource {
   readonly evaluations: number;
 }
 
+/** One slab's fill: layers [first, from) of `field` are carried from the previous slab, [from, end) are new. */
+interface SlabFill {
+  field: GPUBuffer;
+  first: number;
+  from: number;
+  end: number;
+  /** Encodes the copy of the carried layers; a fill must encode it before writing layers ≥ from. */
+  carry: (encoder: GPUCommandEncoder) => void;
+  /** Scratch for this fill only (parameters, point lists), destroyed when it returns. */
+  work: GpuScope;
+}
+
 /**
- * A walk source from a function that evaluates layers [first, end) into a fresh field buffer and
- * returns how many points it evaluated.
+ * A walk source that evaluates each point once: every slab buffer lives in `scope` until the next slab
+ * has copied the layers both share (the marching halo), and a request within the last slab is served
+ * from it. `fill` evaluates the new layers and returns how many points it evaluated.
  */
-function walkSource(
-  dims: Dims,
-  evaluated: number,
-  fill: (first: number, end: number, field: GPUBuffer, slabScope: GpuScope) => Promise<number>,
-): WalkSource {
+function walkSource(scope: GpuScope, dims: Dims, evaluated: number, fill: (slab: SlabFill) => Promise<number>): WalkSource {
+  const layer = dims[1] * dims[2];
   let evaluations = evaluated;
+  let held: { buffer: GPUBuffer; first: number; end: number } | undefined;
   return {
     dims,
     perSlabBinding: true,
     get evaluations() {
       return evaluations;
     },
-    async layers(first, end, slabScope) {
-      const count = (end - first) * dims[1] * dims[2];
-      const field = slabScope.buffer(count * 4, STORAGE | COPY_SRC, 'field');
-      evaluations += await fill(first, end, field, slabScope);
+    async layers(first, end) {
+      if (held && first >= held.first && end <= held.end) {
+        return { buffer: held.buffer, base: (first - held.first) * layer, first };
+      }
+      const prev = held && held.first <= first && first < held.end ? held : undefined;
+      const from = prev ? Math.min(prev.end, end) : first;
+      const field = scope.buffer((end - first) * layer * 4, STORAGE | COPY_SRC | COPY_DST, 'field slab');
+      const carry = (encoder: GPUCommandEncoder): void => {
+        if (prev && from > first) encoder.copyBufferToBuffer(prev.buffer, (first - prev.first) * layer * 4, field, 0, (from - first) * layer * 4);
+      };
+      const work = scope.child();
+      try {
+        evaluations += await fill({ field, first, from, end, carry, work });
+      } catch (error) {
+        scope.drop(field);
+        throw error;
+      } finally {
+        work.destroy();
+      }
+      if (held) scope.drop(held.buffer);
+      held = { buffer: field, first, end };
       return { buffer: field, base: 0, first };
     },
   };
@@ -68,16 +102,37 @@ export async function createWalk(
   const dummy = scope.buffer(4, STORAGE, 'no point list');
 
   if (options.mode === 'dense') {
-    return walkSource(dims, 0, async (first, end, results, slabScope) => {
-      const count = (end - first) * layer;
-      const params = pointJobParams(slabScope, { dims, bounds, mode: PointSource.Range, count, first: first * layer, outBase: first * layer });
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      evaluator.encode(pass, slabScope, { params, points: dummy, results, maxPoints: count }, maxPerDim);
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      return count;
+    const progress = new WalkProgress(new Float64Array(dims[0]).fill(layer), 0, options.onProgress);
+    return walkSource(scope, dims, 0, async ({ field, first, from, end, carry, work }) => {
+      if (from > first) {
+        await gpuStage(device, 'field copy', () => {
+          const encoder = device.createCommandEncoder();
+          carry(encoder);
+          device.queue.submit([encoder.finish()]);
+        });
+      }
+      const total = (end - from) * layer;
+      for (let done = 0; done < total; ) {
+        const count = Math.min(limits.maxPointsPerSubmit, total - done);
+        const job = work.child();
+        try {
+          await gpuStage(device, 'density', async () => {
+            const params = pointJobParams(job, { dims, bounds, mode: PointSource.Range, count, first: from * layer + done, outBase: first * layer });
+            const encoder = device.createCommandEncoder();
+            const pass = encoder.beginComputePass();
+            evaluator.encode(pass, job, { params, points: dummy, results: field, maxPoints: count }, maxPerDim);
+            pass.end();
+            device.queue.submit([encoder.finish()]);
+            await device.queue.onSubmittedWorkDone();
+          });
+        } finally {
+          job.destroy();
+        }
+        done += count;
+        progress.layers(from, end, done / total);
+        throwIfAborted(options.signal);
+      }
+      return total;
     });
   }
 
@@ -87,23 +142,33 @@ export async function createWalk(
   const listed = new Uint32Array(coarseIdx.length + 1);
   listed[0] = coarseIdx.length;
   listed.set(coarseIdx, 1);
-  const coarseList = scope.upload(listed, STORAGE, 'coarse points');
+  // The coarse point list, parameters and readback live only through the coarse pass.
+  const coarse = scope.child();
   const coarseValues = scope.buffer(coarseIdx.length * 4, STORAGE | COPY_SRC, 'coarse values');
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  evaluator.encode(
-    pass,
-    scope,
-    {
-      params: pointJobParams(scope, { dims, bounds, mode: PointSource.List, count: coarseIdx.length, compactOut: true }),
-      points: coarseList,
-      results: coarseValues,
-      maxPoints: coarseIdx.length,
-    },
-    maxPerDim,
-  );
-  pass.end();
-  const [coarseBytes] = await readBuffers(device, scope, encoder, [{ buffer: coarseValues, size: coarseIdx.length * 4 }]);
+  let coarseBytes: ArrayBuffer | undefined;
+  try {
+    const coarseList = coarse.upload(listed, STORAGE, 'coarse points');
+    [coarseBytes] = await gpuStage(device, 'coarse pass', () => {
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      evaluator.encode(
+        pass,
+        coarse,
+        {
+          params: pointJobParams(coarse, { dims, bounds, mode: PointSource.List, count: coarseIdx.length, compactOut: true }),
+          points: coarseList,
+          results: coarseValues,
+          maxPoints: coarseIdx.length,
+        },
+        maxPerDim,
+      );
+      pass.end();
+      return readBuffers(device, coarse, encoder, [{ buffer: coarseValues, size: coarseIdx.length * 4 }]);
+    });
+  } finally {
+    coarse.destroy();
+  }
+  throwIfAborted(options.signal);
   const plan = lattice.plan(new Float32Array(coarseBytes!), iso, opts);
   const flags = scope.upload(Uint32Array.from(plan.flags), STORAGE, 'block flags');
   const fill = computePipeline(device, 'c2f-fill', c2fCommonWgsl + c2fFillWgsl);
@@ -118,42 +183,72 @@ export async function createWalk(
     return slabScope.uniform(u, 'coarse-to-fine params');
   };
 
-  return walkSource(dims, coarseIdx.length, async (first, end, field, slabScope) => {
-      const count = (end - first) * layer;
-      // Refined blocks whose closed box reaches into layers [first, end).
-      const blocks = Array.from(plan.refined).filter((id) => {
-        const bx = Math.floor(id / blockYZ);
-        return bx * k <= end - 1 && lattice.fineIndex(0, bx + 1) >= first;
-      });
-      const capacity = blocks.length * perBlock;
+  // Planned work per x layer: every refined block's closed box, (k + 1)² points per layer it covers.
+  const layerWeights = new Float64Array(dims[0]);
+  for (const id of plan.refined) {
+    const bx = Math.floor(id / blockYZ);
+    for (let x = bx * k; x <= lattice.fineIndex(0, bx + 1); x++) layerWeights[x] = layerWeights[x]! + (k + 1) ** 2;
+  }
+  const progress = new WalkProgress(layerWeights, coarseIdx.length, options.onProgress);
+  progress.start();
+  // Blocks per submit: within the submit budget and the binding limit, at least one.
+  const blocksPerSubmit = Math.max(1, Math.min(Math.floor(limits.maxPointsPerSubmit / perBlock), Math.floor(limits.maxBindingBytes / 4 / perBlock) - 1));
+
+  return walkSource(scope, dims, coarseIdx.length, async ({ field, first, from, end, carry, work }) => {
+    const count = (end - first) * layer;
+    // Interpolate every point of the slab, then restore the carried layers' exact values over them.
+    await gpuStage(device, 'coarse-to-fine fill', () => {
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
-      const fillParams = c2fParams(slabScope, first * layer, count, first, end, 0);
-      dispatchLinear(pass, slabScope, fill, [bindGroup(device, fill, { 0: fillParams, 1: coarseValues, 2: field })], Math.ceil(count / 64), maxPerDim);
-      let list: GPUBuffer | undefined;
-      if (blocks.length) {
-        list = slabScope.buffer((capacity + 1) * 4, STORAGE | COPY_SRC, 'refined points');
-        const blockList = slabScope.upload(Uint32Array.from(blocks), STORAGE, 'refined blocks');
-        const gatherParams = c2fParams(slabScope, first * layer, blocks.length, first, end, capacity);
-        dispatchLinear(
-          pass,
-          slabScope,
-          gather,
-          [bindGroup(device, gather, { 0: gatherParams, 1: blockList, 2: flags, 3: list })],
-          Math.ceil(capacity / 64),
-          maxPerDim,
-        );
-        const params = pointJobParams(slabScope, { dims, bounds, mode: PointSource.List, count: capacity, outBase: first * layer });
-        evaluator.encode(pass, slabScope, { params, points: list, results: field, maxPoints: capacity }, maxPerDim);
-      }
+      const fillParams = c2fParams(work, first * layer, count, first, end, 0);
+      dispatchLinear(pass, work, fill, [bindGroup(device, fill, { 0: fillParams, 1: coarseValues, 2: field })], Math.ceil(count / 64), maxPerDim);
       pass.end();
-      if (list) {
-        const [countBytes] = await readBuffers(device, slabScope, encoder, [{ buffer: list, size: 4 }]);
-        return new Uint32Array(countBytes!)[0]!;
-      }
+      carry(encoder);
       device.queue.submit([encoder.finish()]);
-      await device.queue.onSubmittedWorkDone();
+    });
+    // Refined blocks whose closed box reaches into the new layers [from, end).
+    const blocks = from < end ? Array.from(plan.refined).filter((id) => {
+      const bx = Math.floor(id / blockYZ);
+      return bx * k <= end - 1 && lattice.fineIndex(0, bx + 1) >= from;
+    }) : [];
+    if (!blocks.length) {
+      progress.layers(from, end, 1);
       return 0;
+    }
+    const chunks = Math.ceil(blocks.length / blocksPerSubmit);
+    const capacity = Math.min(blocks.length, blocksPerSubmit) * perBlock;
+    // The point list lives only while this slab is decoded; each submit copies its count out.
+    const list = work.buffer((capacity + 1) * 4, STORAGE | COPY_SRC | COPY_DST, 'refined points');
+    const listed = work.buffer(chunks * 4, COPY_SRC | COPY_DST, 'refined counts');
+    for (let c = 0; c < chunks; c++) {
+      const chunk = blocks.slice(c * blocksPerSubmit, (c + 1) * blocksPerSubmit);
+      const job = work.child();
+      try {
+        await gpuStage(device, 'coarse-to-fine decode', async () => {
+          const room = chunk.length * perBlock;
+          const encoder = device.createCommandEncoder();
+          encoder.clearBuffer(list, 0, 4);
+          const pass = encoder.beginComputePass();
+          const blockList = job.upload(Uint32Array.from(chunk), STORAGE, 'refined blocks');
+          const gatherParams = c2fParams(job, first * layer, chunk.length, from, end, room);
+          dispatchLinear(pass, job, gather, [bindGroup(device, gather, { 0: gatherParams, 1: blockList, 2: flags, 3: list })], Math.ceil(room / 64), maxPerDim);
+          const params = pointJobParams(job, { dims, bounds, mode: PointSource.List, count: room, outBase: first * layer });
+          evaluator.encode(pass, job, { params, points: list, results: field, maxPoints: room }, maxPerDim);
+          pass.end();
+          encoder.copyBufferToBuffer(list, 0, listed, c * 4, 4);
+          device.queue.submit([encoder.finish()]);
+          await device.queue.onSubmittedWorkDone();
+        });
+      } finally {
+        job.destroy();
+      }
+      progress.layers(from, end, (c + 1) / chunks);
+      throwIfAborted(options.signal);
+    }
+    const [countBytes] = await gpuStage(device, 'coarse-to-fine readback', () =>
+      readBuffers(device, work, device.createCommandEncoder(), [{ buffer: listed, size: chunks * 4 }]),
+    );
+    return new Uint32Array(countBytes!).reduce((a, b) => a + b, 0);
   });
 }
 

@@ -1,61 +1,151 @@
+import { deviceMemory, type GpuMemory } from './gpu-memory';
+import { AppError } from '../lib/errors';
+
+const MiB = 2 ** 20;
+
+/**
+ * The mesher's own budget, whatever the adapter offers: ORT shares the device (and may need larger
+ * bindings for the encoder), so the mesher plans within these. Tests lower them through the options.
+ */
+export const MESHER_BUDGET = {
+  /** Largest storage binding the mesher asks for. */
+  maxBindingBytes: 128 * MiB,
+  /** Largest buffer the mesher creates. */
+  maxBufferBytes: 256 * MiB,
+  /** Corner counts (8 B per corner) of one marching slab: the slab's largest buffer. */
+  slabBytes: 16 * MiB,
+  /**
+   * Decoder points per queue submit: 32 768 × ~41.5 k multiply-adds (TripoSR's 120 → 64 ×9 → 4 MLP)
+   * ≈ 1.4 G per submit, short enough for an operating system's GPU watchdog on weak GPUs.
+   */
+  maxPointsPerSubmit: 32_768,
+} as const;
+
 /** Limits a kernel host respects; tests lower them to force splitting. */
 export interface KernelLimits {
-  /** Largest storage binding, and largest buffer, in bytes. */
+  /** Largest storage binding, and largest buffer that gets bound, in bytes. */
   maxBindingBytes: number;
+  /** Largest buffer of any kind, in bytes. */
+  maxBufferBytes: number;
   maxWorkgroupsPerDimension: number;
+  /** Byte budget of one marching slab's corner counts (at least one layer is always allowed). */
+  slabBytes: number;
+  /** Most decoder points in one queue submit (at least one coarse-to-fine block). */
+  maxPointsPerSubmit: number;
 }
 
-/** The device's own limits, lowered by any overrides. */
+/** The device's own limits, lowered to the mesher's budget and by any overrides. */
 export function kernelLimits(device: GPUDevice, overrides: Partial<KernelLimits> = {}): KernelLimits {
+  const maxBufferBytes = Math.min(device.limits.maxBufferSize, MESHER_BUDGET.maxBufferBytes, overrides.maxBufferBytes ?? Infinity);
+  const maxBindingBytes = Math.min(
+    device.limits.maxStorageBufferBindingSize,
+    maxBufferBytes,
+    MESHER_BUDGET.maxBindingBytes,
+    overrides.maxBindingBytes ?? Infinity,
+  );
   return {
-    maxBindingBytes: Math.min(
-      device.limits.maxStorageBufferBindingSize,
-      device.limits.maxBufferSize,
-      overrides.maxBindingBytes ?? Infinity,
-    ),
+    maxBindingBytes,
+    maxBufferBytes,
     maxWorkgroupsPerDimension: Math.min(
       device.limits.maxComputeWorkgroupsPerDimension,
       overrides.maxWorkgroupsPerDimension ?? Infinity,
     ),
+    slabBytes: Math.min(overrides.slabBytes ?? MESHER_BUDGET.slabBytes, maxBindingBytes),
+    maxPointsPerSubmit: Math.max(1, overrides.maxPointsPerSubmit ?? MESHER_BUDGET.maxPointsPerSubmit),
   };
 }
 
-/** Owns the GPU buffers of one operation and destroys them all at once. */
+/**
+ * Runs one stage of GPU work inside validation and out-of-memory error scopes, so a refused command
+ * becomes a clear AppError instead of a silently wrong mesh; the scopes are popped whatever happens.
+ */
+export async function gpuStage<T>(device: GPUDevice, stage: string, run: () => Promise<T> | T): Promise<T> {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  let result: T | undefined;
+  let failure: unknown;
+  let failed = false;
+  try {
+    result = await run();
+  } catch (error) {
+    failure = error;
+    failed = true;
+  }
+  const validation = await device.popErrorScope().catch(() => null);
+  const oom = await device.popErrorScope().catch(() => null);
+  if (validation) {
+    throw new AppError(
+      'mesher-gpu-error',
+      `The GPU refused the mesher's ${stage} work (${validation.message.split('\n')[0]}); retry at a lower resolution, or on the CPU path.`,
+      { cause: validation },
+    );
+  }
+  if (oom) throw new AppError('gpu-out-of-memory', 'The GPU ran out of memory at this resolution.', { cause: oom });
+  if (failed) throw failure;
+  return result as T;
+}
+
+/** Owns the GPU buffers of one operation, counts their bytes, and destroys them all at once. */
 export class GpuScope {
   private readonly buffers: GPUBuffer[] = [];
 
-  constructor(readonly device: GPUDevice) {}
+  constructor(
+    readonly device: GPUDevice,
+    /** Where this scope's bytes are counted: the device's tracker unless a job brings its own. */
+    readonly memory: GpuMemory = deviceMemory(device),
+  ) {}
+
+  /** A scope for a shorter-lived part of the same job, counted by the same tracker. */
+  child(): GpuScope {
+    return new GpuScope(this.device, this.memory);
+  }
 
   /** A buffer of at least `size` bytes (rounded up to 4, at least 4). */
   buffer(size: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
-    const buffer = this.device.createBuffer({ size: Math.max(4, Math.ceil(size / 4) * 4), usage, label });
-    this.buffers.push(buffer);
-    return buffer;
+    return this.track(this.device.createBuffer({ size: Math.max(4, Math.ceil(size / 4) * 4), usage, label }));
   }
 
   /** A buffer holding `data`, created mapped so no staging copy is needed. */
   upload(data: ArrayBufferView, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
     const size = Math.max(4, Math.ceil(data.byteLength / 4) * 4);
-    const buffer = this.device.createBuffer({ size, usage, label, mappedAtCreation: true });
+    const buffer = this.track(this.device.createBuffer({ size, usage, label, mappedAtCreation: true }));
     new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     buffer.unmap();
-    this.buffers.push(buffer);
     return buffer;
   }
 
+  /** A uniform buffer holding `data`. */
   uniform(data: ArrayBufferView, label: string): GPUBuffer {
     return this.upload(data, GPUBufferUsage.UNIFORM, label);
   }
 
-  /** Hands a buffer to the caller: the scope no longer destroys it. */
+  /** Hands a buffer to the caller: the scope no longer destroys or counts it. */
   release(buffer: GPUBuffer): GPUBuffer {
     const i = this.buffers.indexOf(buffer);
-    if (i >= 0) this.buffers.splice(i, 1);
+    if (i >= 0) {
+      this.buffers.splice(i, 1);
+      this.memory.remove(buffer.size);
+    }
     return buffer;
   }
 
+  /** Destroys one buffer of this scope before the rest. */
+  drop(buffer: GPUBuffer): void {
+    this.release(buffer).destroy();
+  }
+
+  /** Destroys every buffer the scope still owns. */
   destroy(): void {
-    for (const b of this.buffers.splice(0)) b.destroy();
+    for (const b of this.buffers.splice(0)) {
+      this.memory.remove(b.size);
+      b.destroy();
+    }
+  }
+
+  private track(buffer: GPUBuffer): GPUBuffer {
+    this.buffers.push(buffer);
+    this.memory.add(buffer.size);
+    return buffer;
   }
 }
 

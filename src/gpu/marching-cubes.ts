@@ -1,6 +1,6 @@
 import { BUFFER_USAGE, NEXT_SLAB_FLAG, type Dims } from './constants';
 import { arraySource, copiedBufferSource, wholeBufferSource, type FieldSource } from './field-source';
-import { bindGroup, computePipeline, dispatchLinear, GpuScope, kernelLimits, readBuffers, type KernelLimits } from './gpu-kit';
+import { bindGroup, computePipeline, dispatchLinear, GpuScope, gpuStage, kernelLimits, readBuffers, type KernelLimits } from './gpu-kit';
 import { packCaseTable } from './mc-tables';
 import classifyWgsl from './mc-classify.wgsl?raw';
 import commonWgsl from './mc-common.wgsl?raw';
@@ -8,17 +8,23 @@ import trianglesWgsl from './mc-triangles.wgsl?raw';
 import verticesWgsl from './mc-vertices.wgsl?raw';
 import { checkDims, fieldLength, finishNormals, gridToWorld, type IndexedMesh, type MarchingCubesOptions } from './mesh';
 import { encodeExclusiveScan } from './scan';
+import { throwIfAborted } from '../lib/errors';
 
 /** Options of the GPU marching cubes; the limits force splitting below the device's own. */
-export interface MarchingCubesGpuOptions extends MarchingCubesOptions, Partial<KernelLimits> {}
+export interface MarchingCubesGpuOptions extends MarchingCubesOptions, Partial<KernelLimits> {
+  /** Checked between slabs: an aborted job throws AbortError and frees its GPU buffers. */
+  signal?: AbortSignal;
+}
 
-/** Per-vertex work run on each slab's vertices while they are still on the GPU (vertex colours). */
+/**
+ * Per-vertex work run on each slab's vertices while they are still on the GPU (vertex colours): it
+ * submits its own work and resolves with a buffer of `floatsPerVertex` floats per vertex.
+ */
 export type VertexHook = (
-  encoder: GPUCommandEncoder,
   vertices: GPUBuffer,
   count: number,
   scope: GpuScope,
-) => { buffer: GPUBuffer; floatsPerVertex: number };
+) => Promise<{ buffer: GPUBuffer; floatsPerVertex: number }>;
 
 /** Milliseconds spent per stage while marching. */
 export interface MarchTimings {
@@ -55,13 +61,13 @@ export async function marchingCubes(
   const scope = new GpuScope(device);
   try {
     let source: FieldSource;
-    if (bytes <= limits.maxBindingBytes) {
-      const buffer = field instanceof Float32Array ? scope.upload(field, STORAGE, 'field') : field;
-      source = wholeBufferSource(dims, buffer);
+    if (field instanceof Float32Array) {
+      // A large array goes up slab by slab, so the GPU never holds more than a slab of it.
+      source = bytes <= limits.slabBytes ? wholeBufferSource(dims, scope.upload(field, STORAGE, 'field')) : arraySource(dims, field);
     } else {
-      source = field instanceof Float32Array ? arraySource(dims, field) : copiedBufferSource(dims, field);
+      source = bytes <= limits.maxBindingBytes ? wholeBufferSource(dims, field) : copiedBufferSource(dims, field);
     }
-    const { mesh } = await marchSlabs(device, source, iso, options, limits);
+    const { mesh } = await marchSlabs(scope, source, iso, options, limits, undefined, options.signal);
     return finishNormals(mesh);
   } finally {
     scope.destroy();
@@ -69,35 +75,41 @@ export async function marchingCubes(
 }
 
 /**
- * Marches the field slab by slab along x, each slab sized to the binding and dispatch limits, and
- * stitches the slabs' shared vertices into one indexed mesh (normals not yet finished).
+ * Marches the field slab by slab along x, each slab sized to the slab byte budget and the binding and
+ * dispatch limits, and stitches the slabs' shared vertices into one indexed mesh (normals not yet
+ * finished). Every stage runs in error scopes (gpuStage); buffers are counted by `parent`'s tracker.
  */
 export async function marchSlabs(
-  device: GPUDevice,
+  parent: GpuScope,
   source: FieldSource,
   iso: number,
   options: MarchingCubesOptions,
   limits: KernelLimits,
   hook?: VertexHook,
+  signal?: AbortSignal,
 ): Promise<{ mesh: IndexedMesh; extra: Float32Array; timings: MarchTimings }> {
+  const device = parent.device;
   const dims = source.dims;
   const p = options.pad ? 1 : 0;
   const lattice = dims.map((n) => n + 2 * p) as Dims;
   const layerCorners = lattice[1] * lattice[2];
   const fieldLayerBytes = dims[1] * dims[2] * 4;
   const maxBinding = limits.maxBindingBytes;
-  const fits = (cells: number): boolean =>
-    (cells + 1) * layerCorners * 8 <= maxBinding &&
+  // Slabs are sized by the counts' byte budget (their largest buffer), one layer at least, and
+  // always within the binding limit.
+  const fits = (cells: number, budget: number): boolean =>
+    (cells + 1) * layerCorners * 8 <= budget &&
     (!source.perSlabBinding || (cells + 3) * fieldLayerBytes <= maxBinding);
-  let maxCells = Math.floor(maxBinding / (layerCorners * 8)) - 1;
-  while (maxCells > 0 && !fits(maxCells)) maxCells--;
+  let maxCells = Math.min(lattice[0] - 1, Math.floor(limits.slabBytes / (layerCorners * 8)) - 1);
+  while (maxCells > 0 && !fits(maxCells, limits.slabBytes)) maxCells--;
+  if (maxCells < 1 && fits(1, maxBinding)) maxCells = 1;
   if (maxCells < 1) {
     throw new RangeError(
       `One layer of a ${dims.join('×')} field does not fit a ${maxBinding}-byte storage binding; use a smaller grid.`,
     );
   }
   const { origin, spacing } = gridToWorld(dims, options.bounds);
-  const caseTable = new GpuScope(device);
+  const caseTable = parent.child();
   const table = caseTable.upload(packCaseTable(), STORAGE, 'marching-cubes case table');
   const classify = computePipeline(device, 'mc-classify', commonWgsl + classifyWgsl);
   const emitVertices = computePipeline(device, 'mc-vertices', commonWgsl + verticesWgsl);
@@ -112,7 +124,7 @@ export async function marchSlabs(
       for (;;) {
         const end = begin + cells;
         const isLast = end === lattice[0] - 1;
-        const scope = new GpuScope(device);
+        const scope = parent.child();
         try {
           let t = performance.now();
           const first = Math.max(0, begin - 1 - p);
@@ -132,15 +144,17 @@ export async function marchSlabs(
           const params = scope.uniform(u, 'slab params');
           const counts = scope.buffer(corners * 8, STORAGE | COPY_SRC, 'mc counts');
           const workgroups = Math.ceil(corners / 64);
-          let encoder = device.createCommandEncoder();
-          let pass = encoder.beginComputePass();
-          dispatchLinear(pass, scope, classify, [bindGroup(device, classify, { 0: params, 1: layers.buffer, 2: table, 3: counts })], workgroups, maxPerDim);
-          const total = encodeExclusiveScan(pass, scope, counts, corners, maxPerDim);
-          pass.end();
-          const [totals, lastLayer] = await readBuffers(device, scope, encoder, [
-            { buffer: total, size: 8 },
-            { buffer: counts, offset: cells * layerCorners * 8, size: 8 },
-          ]);
+          const [totals, lastLayer] = await gpuStage(device, 'marching-cubes classify', () => {
+            const encoder = device.createCommandEncoder();
+            const pass = encoder.beginComputePass();
+            dispatchLinear(pass, scope, classify, [bindGroup(device, classify, { 0: params, 1: layers.buffer, 2: table, 3: counts })], workgroups, maxPerDim);
+            const total = encodeExclusiveScan(pass, scope, counts, corners, maxPerDim);
+            pass.end();
+            return readBuffers(device, scope, encoder, [
+              { buffer: total, size: 8 },
+              { buffer: counts, offset: cells * layerCorners * 8, size: 8 },
+            ]);
+          });
           const [allVertices, triangles] = new Uint32Array(totals!);
           const owned = isLast ? allVertices! : new Uint32Array(lastLayer!)[0]!;
           if ((owned * 24 > maxBinding || triangles! * 12 > maxBinding) && cells > 1) {
@@ -152,34 +166,36 @@ export async function marchSlabs(
           }
           const vertices = scope.buffer(owned * 24, STORAGE | COPY_SRC, 'mc vertices');
           const indices = scope.buffer(triangles! * 12, STORAGE | COPY_SRC, 'mc indices');
-          encoder = device.createCommandEncoder();
-          pass = encoder.beginComputePass();
-          if (owned > 0) {
-            dispatchLinear(pass, scope, emitVertices, [bindGroup(device, emitVertices, { 0: params, 1: layers.buffer, 3: counts, 4: vertices })], workgroups, maxPerDim);
-          }
-          if (triangles! > 0) {
-            dispatchLinear(pass, scope, emitTriangles, [bindGroup(device, emitTriangles, { 0: params, 1: layers.buffer, 2: table, 3: counts, 5: indices })], workgroups, maxPerDim);
-          }
-          pass.end();
-          device.queue.submit([encoder.finish()]);
-          await device.queue.onSubmittedWorkDone();
-          timings.march += performance.now() - t;
-          t = performance.now();
-          encoder = device.createCommandEncoder();
-          let extra: { buffer: GPUBuffer; floatsPerVertex: number } | undefined;
-          if (hook && owned > 0) {
-            extra = hook(encoder, vertices, owned, scope);
+          await gpuStage(device, 'marching-cubes emit', async () => {
+            const encoder = device.createCommandEncoder();
+            const pass = encoder.beginComputePass();
+            if (owned > 0) {
+              dispatchLinear(pass, scope, emitVertices, [bindGroup(device, emitVertices, { 0: params, 1: layers.buffer, 3: counts, 4: vertices })], workgroups, maxPerDim);
+            }
+            if (triangles! > 0) {
+              dispatchLinear(pass, scope, emitTriangles, [bindGroup(device, emitTriangles, { 0: params, 1: layers.buffer, 2: table, 3: counts, 5: indices })], workgroups, maxPerDim);
+            }
+            pass.end();
             device.queue.submit([encoder.finish()]);
             await device.queue.onSubmittedWorkDone();
-            encoder = device.createCommandEncoder();
+          });
+          // The counts are the slab's largest buffer: free them before colours and readback.
+          scope.drop(counts);
+          timings.march += performance.now() - t;
+          t = performance.now();
+          let extra: { buffer: GPUBuffer; floatsPerVertex: number } | undefined;
+          if (hook && owned > 0) {
+            extra = await gpuStage(device, 'vertex colour', () => hook(vertices, owned, scope));
           }
           timings.hook += performance.now() - t;
           t = performance.now();
-          const [vertexBytes, indexBytes, extraBytes] = await readBuffers(device, scope, encoder, [
-            { buffer: vertices, size: owned * 24 },
-            { buffer: indices, size: triangles! * 12 },
-            ...(extra ? [{ buffer: extra.buffer, size: owned * extra.floatsPerVertex * 4 }] : []),
-          ]);
+          const [vertexBytes, indexBytes, extraBytes] = await gpuStage(device, 'readback', () =>
+            readBuffers(device, scope, device.createCommandEncoder(), [
+              { buffer: vertices, size: owned * 24 },
+              { buffer: indices, size: triangles! * 12 },
+              ...(extra ? [{ buffer: extra.buffer, size: owned * extra.floatsPerVertex * 4 }] : []),
+            ]),
+          );
           const records = new Float32Array(vertexBytes!);
           const positions = new Float32Array(owned * 3);
           const normals = new Float32Array(owned * 3);
@@ -195,6 +211,7 @@ export async function marchSlabs(
             owned,
           });
           timings.readback += performance.now() - t;
+          throwIfAborted(signal);
           begin = end;
           break;
         } finally {

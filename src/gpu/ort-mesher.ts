@@ -46,7 +46,7 @@ export async function meshTriplaneOrt(
       for (let i = 0; i < count; i++) field[first + i] = densityFromOutput(decoder.outputs.density, d[i * width + column]!);
     }, options.signal);
     const t1 = performance.now();
-    const mesh = finishNormals(await marchingCubes(device, field, dims, options.threshold, { bounds }));
+    const mesh = finishNormals(await marchingCubes(device, field, dims, options.threshold, { bounds, signal: options.signal }));
     const t2 = performance.now();
     const vertices = mesh.positions.length / 3;
     const colours = new Float32Array(3 * vertices);
@@ -94,20 +94,21 @@ async function runBatches(
   for (let first = 0; first < total; first += batch) {
     throwIfAborted(signal);
     const count = Math.min(batch, total - first);
-    // ORT takes ownership of nothing here: the buffer is ours and destroyed with the scope after the run.
-    const features = device.createBuffer({ size: count * DECODER_FEATURES * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    // ORT takes ownership of nothing here: this batch's buffers are ours, destroyed after the run.
+    const batchScope = scope.child();
+    const features = batchScope.buffer(count * DECODER_FEATURES * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'features');
     try {
-      const params = pointJobParams(scope, { ...job, count, first: job.mode === PointSource.Range ? first : 0, compactOut: true });
+      const params = pointJobParams(batchScope, { ...job, count, first: job.mode === PointSource.Range ? first : 0, compactOut: true });
       // Vertex mode reads records from the start of the buffer: offset through a copy of this batch's slice.
       let points = empty;
       if (vertices) {
-        points = scope.buffer(count * 24, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'vertex batch');
+        points = batchScope.buffer(count * 24, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'vertex batch');
       }
       const encoder = device.createCommandEncoder();
       if (vertices) encoder.copyBufferToBuffer(vertices, first * 24, points, 0, count * 24);
       const pass = encoder.beginComputePass();
       const group = bindGroup(device, pipeline, { 0: params, 1: points, 2: features });
-      dispatchLinear(pass, scope, pipeline, [group, planesGroup], Math.ceil(count / 64), maxPerDim);
+      dispatchLinear(pass, batchScope, pipeline, [group, planesGroup], Math.ceil(count / 64), maxPerDim);
       pass.end();
       device.queue.submit([encoder.finish()]);
       const input = decoder.Tensor.fromGpuBuffer(features, { dataType: 'float32', dims: [count, DECODER_FEATURES] });
@@ -118,7 +119,7 @@ async function runBatches(
       }
       take(data, first, count);
     } finally {
-      features.destroy();
+      batchScope.destroy();
     }
   }
 }

@@ -1,11 +1,11 @@
-import { DEFAULT_BOUNDS, type Bounds, type Dims } from './constants';
+import { BUFFER_USAGE, DEFAULT_BOUNDS, type Bounds, type Dims } from './constants';
 import type { CoarseToFineOptions } from './coarse-to-fine';
 import type { DecoderWeights } from './decoder-weights';
 import { createWalk } from './density-walk';
-import { PointSource, pointJobParams } from './field-evaluator';
-import { wholeBufferSource } from './field-source';
+import { PointSource, pointJobParams, type GpuFieldEvaluator } from './field-evaluator';
 import { GpuScope, kernelLimits, type KernelLimits } from './gpu-kit';
-import { marchSlabs } from './marching-cubes';
+import { deviceMemory, GpuMemory } from './gpu-memory';
+import { marchSlabs, type VertexHook } from './marching-cubes';
 import { finishNormals } from './mesh';
 import type { TriplaneMesh } from './reference/triplane-mesher-cpu';
 import { triplaneDecoder } from './triplane-decoder';
@@ -20,9 +20,17 @@ export interface TriplaneMesherOptions extends Partial<KernelLimits> {
   coarseToFine?: Partial<CoarseToFineOptions>;
   /** Checked between stages: an aborted job throws AbortError and frees its GPU buffers. */
   signal?: AbortSignal;
-  /** Called once the density field is decoded, before marching (for per-stage progress). */
+  /**
+   * Called once the walk has evaluated its last layer (the field is filled slab by slab as marching
+   * reaches it, so earlier slabs are already marched), with the milliseconds since the start.
+   */
   onFieldReady?: (decodeMs: number) => void;
+  /** Fraction (0..1) of the density walk's planned decoder work done; 1 once the last layer is evaluated. */
+  onProgress?: (fraction: number) => void;
 }
+
+/** What meshTriplane returns: the mesh, its colours and stats (peak live mesher bytes included). */
+export type GpuTriplaneMesh = TriplaneMesh & { stats: TriplaneMesh['stats'] & { peakBytes: number } };
 
 /**
  * Meshes a TripoSR triplane on the GPU: decodes density on an R³ lattice (dense or coarse-to-fine),
@@ -38,35 +46,44 @@ export async function meshTriplane(
   triplane: GPUBuffer | Float32Array,
   weights: DecoderWeights,
   options: TriplaneMesherOptions,
-): Promise<TriplaneMesh> {
+): Promise<GpuTriplaneMesh> {
+  return meshField(device, (scope) => triplaneDecoder(scope, triplane, weights), options);
+}
+
+/**
+ * meshTriplane for any density evaluator (and an optional colour one): the triplane decoder, or an
+ * analytic field in tests and benchmarks. Without a colour evaluator colours are empty.
+ */
+export async function meshField(
+  device: GPUDevice,
+  evaluators: (scope: GpuScope) => { density: GpuFieldEvaluator; colour?: GpuFieldEvaluator },
+  options: TriplaneMesherOptions,
+): Promise<GpuTriplaneMesh> {
   const r = options.resolution;
   if (!Number.isInteger(r) || r < 2) throw new RangeError(`Resolution must be a whole number ≥ 2, got ${r}.`);
   const dims: Dims = [r, r, r];
   const bounds = options.bounds ?? DEFAULT_BOUNDS;
   const limits = kernelLimits(device, options);
-  const scope = new GpuScope(device);
+  const memory = new GpuMemory(deviceMemory(device));
+  const scope = new GpuScope(device, memory);
   try {
     const t0 = performance.now();
-    const decoder = triplaneDecoder(scope, triplane, weights);
-    const walk = await createWalk(scope, decoder.density, dims, bounds, options.threshold, options);
-    let source = walk as Parameters<typeof marchSlabs>[1];
-    // When the whole field fits one binding, evaluate it once; otherwise slab by slab (halo layers
-    // are then evaluated by both neighbours, and counted).
-    if (r * r * r * 4 <= limits.maxBindingBytes) {
-      const { buffer } = await walk.layers(0, r, scope);
-      source = wholeBufferSource(dims, buffer);
-    }
+    const decoder = evaluators(scope);
+    let fieldReady = false;
+    const onProgress = (fraction: number): void => {
+      options.onProgress?.(fraction);
+      if (fraction === 1 && !fieldReady) {
+        fieldReady = true;
+        options.onFieldReady?.(performance.now() - t0);
+      }
+    };
+    // The walk fills each marching slab's layers as it is reached: the whole field never exists.
+    const walk = await createWalk(scope, decoder.density, dims, bounds, options.threshold, { ...options, onProgress });
     const decodeMs = performance.now() - t0;
     throwIfAborted(options.signal);
-    options.onFieldReady?.(decodeMs);
-    const { mesh, extra, timings } = await marchSlabs(device, source, options.threshold, { bounds }, limits, (encoder, vertices, count, slabScope) => {
-      const colours = slabScope.buffer(count * 12, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'vertex colours');
-      const params = pointJobParams(slabScope, { dims, bounds, mode: PointSource.Vertices, count });
-      const pass = encoder.beginComputePass();
-      decoder.colour.encode(pass, slabScope, { params, points: vertices, results: colours, maxPoints: count }, limits.maxWorkgroupsPerDimension);
-      pass.end();
-      return { buffer: colours, floatsPerVertex: 3 };
-    });
+    const colour = decoder.colour;
+    const hook: VertexHook | undefined = colour && ((vertices, count, slabScope) => colourVertices(colour, vertices, count, slabScope, dims, bounds, limits, options.signal));
+    const { mesh, extra, timings } = await marchSlabs(scope, walk, options.threshold, { bounds }, limits, hook, options.signal);
     throwIfAborted(options.signal);
     finishNormals(mesh);
     return {
@@ -74,10 +91,57 @@ export async function meshTriplane(
       colours: extra,
       stats: {
         evaluations: walk.evaluations,
+        peakBytes: memory.peak,
         ms: { decode: decodeMs + timings.field, march: timings.march, colour: timings.hook, readback: timings.readback },
       },
     };
   } finally {
     scope.destroy();
   }
+}
+
+/**
+ * Decodes sRGB colours of `count` vertex records in submits of at most maxPointsPerSubmit vertices
+ * (the kernel reads records and writes colours from index 0, so each chunk goes through a copy).
+ */
+async function colourVertices(
+  colour: GpuFieldEvaluator,
+  vertices: GPUBuffer,
+  count: number,
+  scope: GpuScope,
+  dims: Dims,
+  bounds: Bounds,
+  limits: KernelLimits,
+  signal: AbortSignal | undefined,
+): Promise<{ buffer: GPUBuffer; floatsPerVertex: number }> {
+  const { STORAGE, COPY_SRC, COPY_DST } = BUFFER_USAGE;
+  const device = scope.device;
+  const colours = scope.buffer(count * 12, STORAGE | COPY_SRC | COPY_DST, 'vertex colours');
+  const chunk = Math.min(count, limits.maxPointsPerSubmit);
+  const whole = chunk === count;
+  const records = whole ? vertices : scope.buffer(chunk * 24, STORAGE | COPY_DST, 'vertex chunk');
+  const results = whole ? colours : scope.buffer(chunk * 12, STORAGE | COPY_SRC, 'colour chunk');
+  for (let start = 0; start < count; start += chunk) {
+    const n = Math.min(chunk, count - start);
+    const job = scope.child();
+    try {
+      const params = pointJobParams(job, { dims, bounds, mode: PointSource.Vertices, count: n });
+      const encoder = device.createCommandEncoder();
+      if (!whole) encoder.copyBufferToBuffer(vertices, start * 24, records, 0, n * 24);
+      const pass = encoder.beginComputePass();
+      colour.encode(pass, job, { params, points: records, results, maxPoints: n }, limits.maxWorkgroupsPerDimension);
+      pass.end();
+      if (!whole) encoder.copyBufferToBuffer(results, 0, colours, start * 12, n * 12);
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    } finally {
+      job.destroy();
+    }
+    throwIfAborted(signal);
+  }
+  if (!whole) {
+    scope.drop(records);
+    scope.drop(results);
+  }
+  return { buffer: colours, floatsPerVertex: 3 };
 }

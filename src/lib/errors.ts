@@ -8,6 +8,7 @@ export type AppErrorCode =
   | 'adapter-insufficient'
   | 'gpu-device-lost'
   | 'gpu-out-of-memory'
+  | 'mesher-gpu-error'
   | 'gpu-session-failed'
   | 'encoder-out-of-memory'
   | 'encoder-gpu-error'
