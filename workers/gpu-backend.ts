@@ -123,6 +123,7 @@ export function createGpuBackend(): PipelineBackend {
           threshold: request.threshold,
           mode: request.meshing,
           signal,
+          onProgress: (fraction) => emit({ type: 'progress', stage: 'decode', fraction }),
           onFieldReady: (ms) => {
             emit({ type: 'stage', stage: 'decode', state: 'done', ms });
             emit({ type: 'stage', stage: 'mesh', state: 'start' });
@@ -141,6 +142,9 @@ export function createGpuBackend(): PipelineBackend {
     }
     if (failure !== undefined) {
       if (isAbortError(failure) && !deviceLost) throw failure;
+      if (failure instanceof AppError && failure.code === 'mesher-gpu-error' && !deviceLost) {
+        throw new AppError('mesher-gpu-error', `${failure.message} CADLift meshes on the CPU instead (slower).`, { cause: failure });
+      }
       throw gpuFailure(failure, context, deviceLost) ?? failure;
     }
     return result!;

@@ -76,7 +76,7 @@ export async function gpuStage<T>(device: GPUDevice, stage: string, run: () => P
   if (validation) {
     throw new AppError(
       'mesher-gpu-error',
-      `The GPU refused the mesher's ${stage} work (${validation.message.split('\n')[0]}); retry at a lower resolution, or on the CPU path.`,
+      `The GPU refused the mesher's ${stage} work (${validation.message.split('\n')[0]}).`,
       { cause: validation },
     );
   }

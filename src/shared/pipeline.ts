@@ -65,6 +65,8 @@ export interface PipelineStats {
   evaluations: number;
   /** The surface search that ran (the onnxruntime decoder always walks densely). */
   meshing: MeshingMode;
+  /** The mesher's own peak of live GPU bytes (its buffers only; the model's are ORT's), when on the GPU. */
+  mesherPeakBytes?: number;
   triplaneSource: 'gpu-buffer' | 'cpu';
   ms: Partial<Record<Stage, number>>;
   /** Set when a lost device or out-of-memory forced a retry at a lower resolution. */

@@ -24,6 +24,7 @@ const CPU_FALLBACK_CODES = new Set([
   'encoder-gpu-error',
   'encoder-device-lost',
   'encoder-output-invalid',
+  'mesher-gpu-error',
   'pipeline-crashed',
   'pipeline-stalled',
 ]);

@@ -75,8 +75,11 @@ test('photo → progress → mesh in the viewer → a valid GLB of the expected 
   await page.keyboard.press('ArrowRight');
   await expect(group.getByRole('radio', { name: 'Every point' })).toHaveAttribute('aria-checked', 'true');
   await generate(page, { accept: false });
+  // Decoding goes in bounded submits and reports how far it is.
+  await expect(page.locator('[data-stage=decode]')).toContainText(/\d+ %/, { timeout: 60_000 });
   await waitForResult(page);
   await expect(page.getByTestId('stat-meshing')).toHaveText('every point, 100 % of 64³');
+  await expect(page.getByTestId('stat-mesher-memory')).toContainText(/^\d+\.\d MiB peak$/);
   const denseGlb = await downloadGlb(page);
   expect(denseGlb.vertices).toBe(darkGlb.vertices);
   expect(denseGlb.triangles).toBe(darkGlb.triangles);
