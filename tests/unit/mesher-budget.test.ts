@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { kernelLimits, MESHER_BUDGET } from '../../src/gpu/gpu-kit';
 import { GpuMemory } from '../../src/gpu/gpu-memory';
@@ -17,6 +18,12 @@ describe('the mesher budget', () => {
     expect(limits.maxBufferBytes).toBe(256 * MiB);
     expect(limits.slabBytes).toBe(MESHER_BUDGET.slabBytes);
     expect(limits.maxPointsPerSubmit).toBe(MESHER_BUDGET.maxPointsPerSubmit);
+  });
+
+  it('fits the default manifest\'s requirements, so a device that passes the adapter check can mesh', () => {
+    const manifest = JSON.parse(readFileSync('public/models/manifest.json', 'utf8')) as { requirements: { maxBufferSize: number; maxStorageBufferBindingSize: number } };
+    expect(manifest.requirements.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(MESHER_BUDGET.maxBindingBytes);
+    expect(manifest.requirements.maxBufferSize).toBeGreaterThanOrEqual(MESHER_BUDGET.maxBufferBytes);
   });
 
   it('follows a smaller adapter and the overrides tests use', () => {
