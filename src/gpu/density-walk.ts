@@ -7,7 +7,8 @@ import { PointSource, pointJobParams, type GpuFieldEvaluator } from './field-eva
 import type { FieldSource } from './field-source';
 import { bindGroup, computePipeline, dispatchLinear, GpuScope, kernelLimits, readBuffers, type KernelLimits } from './gpu-kit';
 import { checkDims, fieldLength } from './mesh';
-import type { WalkMode } from './reference/density-walk-cpu';
+import { requireBound, type WalkMode } from './reference/density-walk-cpu';
+import type { WalkBoundKind } from './walk-bound';
 
 const { STORAGE, COPY_SRC } = BUFFER_USAGE;
 
@@ -21,6 +22,8 @@ export interface DensityWalkOptions extends Partial<KernelLimits> {
 export interface WalkSource extends FieldSource {
   /** Points evaluated so far (coarse samples included). */
   readonly evaluations: number;
+  /** Which criterion decided what to evaluate: 'dense' or the bound's kind. */
+  readonly kind?: WalkBoundKind | 'dense';
 }
 
 /**
@@ -82,6 +85,7 @@ export async function createWalk(
   }
 
   const opts = { ...COARSE_TO_FINE_DEFAULTS, ...options.coarseToFine };
+  const bound = requireBound(opts);
   const lattice = new CoarseLattice(dims, opts.blockSize);
   const coarseIdx = lattice.coarsePointIndices();
   const listed = new Uint32Array(coarseIdx.length + 1);
@@ -104,12 +108,13 @@ export async function createWalk(
   );
   pass.end();
   const [coarseBytes] = await readBuffers(device, scope, encoder, [{ buffer: coarseValues, size: coarseIdx.length * 4 }]);
-  const plan = lattice.plan(new Float32Array(coarseBytes!), iso, opts);
+  const plan = lattice.plan(new Float32Array(coarseBytes!), iso, bound, bounds);
   const flags = scope.upload(Uint32Array.from(plan.flags), STORAGE, 'block flags');
   const fill = computePipeline(device, 'c2f-fill', c2fCommonWgsl + c2fFillWgsl);
   const gather = computePipeline(device, 'c2f-gather', c2fCommonWgsl + c2fGatherWgsl);
   const k = opts.blockSize;
-  const perBlock = (k + 1) ** 3;
+  // A refined block lists its closed box and the one-point halo around it (CoarseLattice's argument).
+  const perBlock = (k + 3) ** 3;
   const blockYZ = lattice.blocks[1] * lattice.blocks[2];
 
   const c2fParams = (slabScope: GpuScope, first: number, count: number, xBegin: number, xEnd: number, capacity: number): GPUBuffer => {
@@ -118,12 +123,12 @@ export async function createWalk(
     return slabScope.uniform(u, 'coarse-to-fine params');
   };
 
-  return walkSource(dims, coarseIdx.length, async (first, end, field, slabScope) => {
+  const source = walkSource(dims, coarseIdx.length, async (first, end, field, slabScope) => {
       const count = (end - first) * layer;
-      // Refined blocks whose closed box reaches into layers [first, end).
+      // Refined blocks whose closed box and halo reach into layers [first, end).
       const blocks = Array.from(plan.refined).filter((id) => {
         const bx = Math.floor(id / blockYZ);
-        return bx * k <= end - 1 && lattice.fineIndex(0, bx + 1) >= first;
+        return bx * k - 1 <= end - 1 && lattice.fineIndex(0, bx + 1) + 1 >= first;
       });
       const capacity = blocks.length * perBlock;
       const encoder = device.createCommandEncoder();
@@ -155,6 +160,7 @@ export async function createWalk(
       await device.queue.onSubmittedWorkDone();
       return 0;
   });
+  return Object.assign(source, { kind: plan.kind });
 }
 
 /**
