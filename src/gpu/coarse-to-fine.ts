@@ -1,5 +1,5 @@
 import type { Bounds, Dims } from './constants';
-import { rawInterval, type WalkBound, type WalkBoundKind } from './walk-bound';
+import { rawInterval, type RawScale, type WalkBound, type WalkBoundKind } from './walk-bound';
 
 /** Options of the coarse-to-fine density walk. */
 export interface CoarseToFineOptions {
@@ -79,15 +79,22 @@ export class CoarseLattice {
    * threshold `iso` on the stored scale, and the bound of the field over the lattice's `bounds`.
    */
   plan(coarseValues: Float32Array, iso: number, bound: WalkBound, bounds: Bounds): RefinementPlan {
+    const { slack, kind } = bound.slack(this, bounds, coarseValues, iso);
+    const flags = this.refineFlags(coarseValues, iso, bound.scale, slack);
+    const refined: number[] = [];
+    flags.forEach((f, id) => f && refined.push(id));
+    return { flags, refined: Uint32Array.from(refined), kind };
+  }
+
+  /** The criterion itself: a flag per block (x-major), 1 where the block may hold the surface. */
+  refineFlags(coarseValues: Float32Array, iso: number, scale: RawScale, slack: Float32Array): Uint8Array {
     const [bx, by, bz] = this.blocks;
     const [, cy, cz] = this.coarse;
     const rawLo = new Float64Array(coarseValues.length);
     const rawHi = new Float64Array(coarseValues.length);
-    coarseValues.forEach((v, i) => ([rawLo[i], rawHi[i]] = rawInterval(bound.scale, v)));
-    const [isoLo, isoHi] = rawInterval(bound.scale, iso);
-    const { slack, kind } = bound.slack(this, bounds, coarseValues, iso);
+    coarseValues.forEach((v, i) => ([rawLo[i], rawHi[i]] = rawInterval(scale, v)));
+    const [isoLo, isoHi] = rawInterval(scale, iso);
     const flags = new Uint8Array(bx * by * bz);
-    const refined: number[] = [];
     for (let i = 0; i < bx; i++) {
       for (let j = 0; j < by; j++) {
         for (let l = 0; l < bz; l++) {
@@ -101,13 +108,11 @@ export class CoarseLattice {
           }
           const s = slack[id]!;
           // NaN (a field that returned NaN) compares false both ways: refined, like a straddle.
-          if (lo - s > isoHi || hi + s < isoLo) continue;
-          flags[id] = 1;
-          refined.push(id);
+          if (!(lo - s > isoHi || hi + s < isoLo)) flags[id] = 1;
         }
       }
     }
-    return { flags, refined: Uint32Array.from(refined), kind };
+    return flags;
   }
 
   /**

@@ -85,7 +85,7 @@ export async function createWalk(
   }
 
   const opts = { ...COARSE_TO_FINE_DEFAULTS, ...options.coarseToFine };
-  const bound = requireBound(opts);
+  const bound = requireBound({ bound: evaluator.bound, ...opts });
   const lattice = new CoarseLattice(dims, opts.blockSize);
   const coarseIdx = lattice.coarsePointIndices();
   const listed = new Uint32Array(coarseIdx.length + 1);

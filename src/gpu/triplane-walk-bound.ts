@@ -15,9 +15,15 @@ export interface TriplaneBoundOptions {
   safety: number;
   /** Probes: coarse samples nearest the threshold on the raw scale (plus as many spread evenly). */
   probes: number;
+  /**
+   * The certified bound is used whenever it refines at most this fraction of the blocks; beyond, the
+   * measured one. (Taking min(certified, safety·measured) per channel would let a channel that no
+   * probe sees, which is what a thin part between coarse samples is, get a zero bound.)
+   */
+  certifiedBudget: number;
 }
 
-export const TRIPLANE_BOUND_DEFAULTS: TriplaneBoundOptions = { safety: 2, probes: 1024 };
+export const TRIPLANE_BOUND_DEFAULTS: TriplaneBoundOptions = { safety: 2, probes: 1024, certifiedBudget: 0.25 };
 
 /** max |SiLU'(z)| = max |σ(z)(1 + z(1 − σ(z)))|, reached at z ≈ 2.3994 (≈ 1.09984), rounded up. */
 const SILU_SLOPE = 1.0999;
@@ -170,13 +176,29 @@ function planeTerms(triplane: Float32Array, gradient: Float64Array, plane: numbe
   return out;
 }
 
+/** Per block: the sum of its three plane terms, rounded up to float32. */
+function blockSlack(triplane: Float32Array, gradient: Float64Array, lattice: CoarseLattice, ranges: Int32Array[]): Float32Array {
+  const terms = PLANE_AXES.map(([ca, ra], plane) => planeTerms(triplane, gradient, plane, ranges[ca]!, ranges[ra]!));
+  const [bx, by, bz] = lattice.blocks;
+  const slack = new Float32Array(bx * by * bz);
+  for (let i = 0; i < bx; i++) {
+    for (let j = 0; j < by; j++) {
+      // Plane 0 is (x, y), 1 is (x, z), 2 is (y, z).
+      for (let l = 0; l < bz; l++) slack[(i * by + j) * bz + l] = (terms[0]![i * by + j]! + terms[1]![i * bz + l]! + terms[2]![j * bz + l]!) * (1 + 1e-6);
+    }
+  }
+  return slack;
+}
+
 /**
  * The walk bound of the triplane decoder. Sampling is bilinear, so over a block's box each feature f_i
  * stays within [min, max] of the texels the box touches on its plane (Δf_i wide); by the mean value
  * theorem in feature space, |raw(p) − raw(q)| ≤ Σ_i g_i·Δf_i for any two points of the box, where g_i
- * bounds |∂raw/∂f_i|. g_i = min(certified_i, safety · measured_i): the certified gradient holds
- * everywhere (tight for shallow MLPs); the measured one (near the surface) is what keeps deep MLPs
- * lean, and then the bound is an estimate, reported as 'measured'. Per plane the sum over its channels
+ * bounds |∂raw/∂f_i|. The certified gradient holds everywhere and is tight for shallow MLPs: it is
+ * used whenever its plan refines at most `certifiedBudget` of the blocks (kind 'certified', a proof).
+ * Otherwise (deep MLPs such as TripoSR's) g_i = min(certified_i, safety · measured_i), measured at
+ * probes near the surface: an estimate, reported as 'measured', which can miss a part whose channels no
+ * probe exercises. Per plane the sum over its channels
  * depends only on the block's rectangle there, so it is tabulated on the 2-D block grid and a block's
  * slack is the sum of its three plane terms.
  *
@@ -191,6 +213,10 @@ export function triplaneWalkBound(triplane: Float32Array, weights: DecoderWeight
   return {
     scale,
     slack(lattice, bounds, coarseValues, iso) {
+      const ranges = [0, 1, 2].map((axis) => texelRanges(lattice, bounds, axis));
+      const certifiedSlack = blockSlack(triplane, certified, lattice, ranges);
+      const flags = lattice.refineFlags(coarseValues, iso, scale, certifiedSlack);
+      if (flags.reduce((n, f) => n + f, 0) <= opts.certifiedBudget * flags.length) return { slack: certifiedSlack, kind: 'certified' };
       // Probes sit at the coarse samples; their raw from the stored values (midpoint of the interval,
       // the finite end when it is half-open) only ranks them by closeness to the surface.
       const points = latticePoints(lattice.dims, bounds, lattice.coarsePointIndices());
@@ -200,26 +226,9 @@ export function triplaneWalkBound(triplane: Float32Array, weights: DecoderWeight
         return Number.isFinite(lo) && Number.isFinite(hi) ? (lo + hi) / 2 : Number.isFinite(lo) ? lo : hi;
       };
       const measured = measuredGradient(triplane, weights, points, rawOf, (isoLo + isoHi) / 2, opts.probes);
-      const gradient = new Float64Array(DECODER_FEATURES);
-      let certifiedEverywhere = true;
-      for (let f = 0; f < DECODER_FEATURES; f++) {
-        const m = opts.safety * measured[f]!;
-        if (certified[f]! > m) certifiedEverywhere = false;
-        gradient[f] = Math.min(certified[f]!, m);
-      }
-      const ranges = [0, 1, 2].map((axis) => texelRanges(lattice, bounds, axis));
-      const terms = PLANE_AXES.map(([ca, ra], plane) => planeTerms(triplane, gradient, plane, ranges[ca]!, ranges[ra]!));
-      const [bx, by, bz] = lattice.blocks;
-      const slack = new Float32Array(bx * by * bz);
-      for (let i = 0; i < bx; i++) {
-        for (let j = 0; j < by; j++) {
-          for (let l = 0; l < bz; l++) {
-            // Plane 0 is (x, y), 1 is (x, z), 2 is (y, z); rounded up to float32.
-            const s = terms[0]![i * by + j]! + terms[1]![i * bz + l]! + terms[2]![j * bz + l]!;
-            slack[(i * by + j) * bz + l] = s * (1 + 1e-6);
-          }
-        }
-      }
+      const gradient = measured.map((m, f) => Math.min(certified[f]!, opts.safety * m));
+      const slack = blockSlack(triplane, gradient, lattice, ranges);
+      const certifiedEverywhere = gradient.every((g, f) => g === certified[f]);
       return { slack, kind: certifiedEverywhere ? 'certified' : 'measured' };
     },
   };
