@@ -68,7 +68,10 @@ for (const limits of ['adapter', 'default'] as const) {
       expect(c2f.positions).toEqual(dense.positions);
       expect(c2f.indices).toEqual(dense.indices);
       expect(c2f.colours).toEqual(dense.colours);
-      expect(c2f.stats.evaluations).toBeLessThan(dense.stats.evaluations * 0.8);
+      // A conservative bound refines every block of this fixture at 40³ (its raw stays within a few
+      // units of iso outside the blob); thin-features.test.ts asserts the savings on fixtures whose raw
+      // falls away from the surface, as TripoSR's does.
+      expect(c2f.stats.evaluations).toBeLessThanOrEqual(dense.stats.evaluations);
       const split = await gpuCheck(t, () =>
         meshTriplane(t.device, triplane, weights, { ...base, mode: 'coarse-to-fine', maxBindingBytes: 96 * 1024, maxWorkgroupsPerDimension: 8 }),
       );
