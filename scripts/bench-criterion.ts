@@ -5,6 +5,7 @@
 //
 //   npx tsx --import ./scripts/lib/raw-import.mjs scripts/bench-criterion.ts [--triplane] [--sizes 128,256]
 //   OLD_SRC=/tmp/old/src npx tsx --import ./scripts/lib/raw-import.mjs scripts/bench-criterion.ts
+//   npx tsx --import ./scripts/lib/raw-import.mjs scripts/bench-criterion.ts --safety   (the measured bound's safety factor)
 //
 // Prints one JSON object per row, then a table.
 import { DEFAULT_BOUNDS, type Dims } from '../src/gpu/constants.ts';
@@ -84,7 +85,7 @@ const oldWalk: OldWalk | undefined = process.env.OLD_SRC
   : undefined;
 
 const rows: Record<string, unknown>[] = [];
-for (const fixture of fixtures) {
+for (const fixture of args.includes('--safety') ? [] : fixtures) {
   for (const r of fixture.sizes) {
     const dims: Dims = [r, r, r];
     const evaluate = fixture.evaluate(r);
@@ -118,4 +119,40 @@ for (const fixture of fixtures) {
     rows.push(row);
   }
 }
-console.table(rows);
+if (rows.length) console.table(rows);
+
+// Safety factor check for the measured bound: per channel, the largest |∂raw/∂f_i| over every fine
+// point of a 48³ lattice within 8 raw units of iso, against the largest at the probes the walk uses
+// (coarse samples, k = 4). The walk's safety factor must exceed the worst ratio.
+if (args.includes('--safety')) {
+  const { CoarseLattice } = await import('../src/gpu/coarse-to-fine.ts');
+  const { latticePoints } = await import('../src/gpu/reference/density-walk-cpu.ts');
+  const { sampleTriplane } = await import('../src/gpu/reference/triplane-decoder-cpu.ts');
+  const { measuredGradient, rawGradient } = await import('../src/gpu/triplane-walk-bound.ts');
+  const { blobDecoder, smoothTriplane } = await import('../tests/helpers/synthetic-decoder.ts');
+  const cases: [string, Float32Array, DecoderWeights][] = [];
+  for (const seed of [3, 11, 21]) {
+    const tp = smoothTriplane(seed);
+    cases.push([`blobDecoder(${seed + 1})`, tp, blobDecoder(seed + 1, tp)]);
+  }
+  const deep = deepThinFixture();
+  cases.push(['deepThinFixture', deep.triplane, deep.weights]);
+  for (const [name, triplane, weights] of cases) {
+    const r = 48;
+    const lattice = new CoarseLattice([r, r, r], 4);
+    const coarsePts = latticePoints(lattice.dims, DEFAULT_BOUNDS, lattice.coarsePointIndices());
+    const coarseRaw = Array.from({ length: coarsePts.length / 3 }, (_, i) => rawGradient(weights, sampleTriplane(triplane, coarsePts.subarray(3 * i, 3 * i + 3))).raw);
+    const isoRaw = Math.log(THIN_THRESHOLD);
+    const probe = measuredGradient(triplane, weights, coarsePts, (i) => coarseRaw[i]!, isoRaw, 1024);
+    const all = latticePoints([r, r, r], DEFAULT_BOUNDS, Uint32Array.from({ length: r ** 3 }, (_, i) => i));
+    const truth = new Float64Array(120);
+    for (let i = 0; i < r ** 3; i++) {
+      const { raw, gradient } = rawGradient(weights, sampleTriplane(triplane, all.subarray(3 * i, 3 * i + 3)));
+      if (Math.abs(raw - isoRaw) > 8) continue;
+      gradient.forEach((g, f) => (truth[f] = Math.max(truth[f]!, Math.abs(g))));
+    }
+    let worst = 0;
+    truth.forEach((g, f) => g > 1e-9 && (worst = Math.max(worst, g / probe[f]!)));
+    console.log(JSON.stringify({ safetyCheck: name, worstTrueOverProbe: +worst.toFixed(3) }));
+  }
+}

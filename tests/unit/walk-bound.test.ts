@@ -152,7 +152,7 @@ describe('block slack bounds the raw change inside every block', () => {
       expect(kind).toBe('certified');
       const rawAt = (p: Float32Array) =>
         Float64Array.from({ length: p.length / 3 }, (_, i) => rawGradient(weights, sampleTriplane(triplane, p.subarray(3 * i, 3 * i + 3))).raw);
-      expect(checkSlack(dims, 4, rawAt, slack, false)).toBeGreaterThan(0.05);
+      expect(checkSlack(dims, 4, rawAt, slack, false)).toBeGreaterThan(0.01); // not vacuous
       // rawGradient's raw is the decoder's: density = act(raw).
       const p = Float32Array.of(0.1, -0.2, 0.3);
       expect(Math.fround(densityFromRaw(weights, rawAt(p)[0]! - weights.densityBias))).toBeCloseTo(decodePointsCpu(triplane, weights, p, { density: true }).density[0]!, 3);
