@@ -11,7 +11,8 @@ fn refined(b: vec3<u32>) -> bool {
 }
 
 // Blocks whose widened box holds fine index i, first and last: b·k − 1 ≤ i ≤ fineOf(b + 1) + 1, i.e.
-// b in [ceil((i − 1) / k) − 1, floor((i + 1) / k)] within the grid (CoarseLattice.haloBlocks).
+// b in [ceil((i − 1) / k) − 1, floor((i + 1) / k)] within the grid: at most two for k ≥ 3, three for
+// k = 2. The CPU walk (density-walk-cpu.ts) marks the same widened boxes.
 fn haloBlocks(axis: u32, i: u32) -> vec2<u32> {
   let q = (i + c2f.blockSize - 2u) / c2f.blockSize;
   return vec2<u32>(select(q - 1u, 0u, q == 0u), min((i + 1u) / c2f.blockSize, c2f.blocks[axis] - 1u));

@@ -115,17 +115,6 @@ export class CoarseLattice {
     return flags;
   }
 
-  /**
-   * Blocks whose closed box widened by the one-point halo holds fine index i along an axis:
-   * b·k − 1 ≤ i ≤ min((b + 1)·k, n − 1) + 1, i.e. b in [⌈(i − 1)/k⌉ − 1, ⌊(i + 1)/k⌋] within the
-   * grid. At most two for k ≥ 3 (three for k = 2).
-   */
-  haloBlocks(axis: number, i: number): [number, number] {
-    const k = this.blockSize;
-    const q = Math.floor((i + k - 2) / k); // ⌈(i − 1)/k⌉ for i ≥ 0
-    return [Math.max(0, q - 1), Math.min(Math.floor((i + 1) / k), this.blocks[axis]! - 1)];
-  }
-
   /** Block index along an axis for interpolation: the block whose half-open cell range holds i. */
   blockOf(axis: number, i: number): number {
     return Math.min(Math.floor(i / this.blockSize), this.blocks[axis]! - 1);
