@@ -2,7 +2,7 @@ import { DEFAULT_BOUNDS } from '../gpu/constants';
 import type { DecoderWeights } from '../gpu/decoder-weights';
 import { densityWalkSteps } from '../gpu/reference/density-walk-cpu';
 import { marchingCubesCpu } from '../gpu/reference/marching-cubes-cpu';
-import type { TriplaneMesh, TriplaneMeshOptions } from '../gpu/reference/triplane-mesher-cpu';
+import { withTriplaneBound, type TriplaneMesh, type TriplaneMeshOptions } from '../gpu/reference/triplane-mesher-cpu';
 import { throwIfAborted } from '../lib/errors';
 import { BatchDecoder } from './batch-decoder';
 
@@ -78,7 +78,7 @@ export async function meshTriplaneCpuAsync(triplane: Float32Array, weights: Deco
   };
 
   const t0 = performance.now();
-  const walk = densityWalkSteps([r, r, r], bounds, opts.threshold, opts.mode, opts.coarseToFine);
+  const walk = densityWalkSteps([r, r, r], bounds, opts.threshold, opts.mode, withTriplaneBound(triplane, weights, opts));
   const walkShare = 1 - COLOUR_SHARE;
   let step = walk.next();
   let first = true;

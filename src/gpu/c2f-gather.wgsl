@@ -1,6 +1,7 @@
-// Lists the fine points the decoder must evaluate: every point in the closed box of a refined block,
-// except coarse samples (already exact), each listed once by the first refined block (in x, y, z
-// order) whose box holds it. Prepended: dispatch.wgsl, c2f-common.wgsl.
+// Lists the fine points the decoder must evaluate: every point in the closed box of a refined block
+// widened by a one-point halo (the ±1 neighbours central-difference normals read), except coarse
+// samples (already exact), each listed once by the first refined block (in x, y, z order) whose
+// widened box holds it. Prepended: dispatch.wgsl, c2f-common.wgsl.
 @group(0) @binding(1) var<storage, read> refinedBlocks: array<u32>;
 @group(0) @binding(2) var<storage, read> blockFlags: array<u32>;
 @group(0) @binding(3) var<storage, read_write> pointList: array<atomic<u32>>;  // [count, index...]
@@ -9,13 +10,12 @@ fn refined(b: vec3<u32>) -> bool {
   return blockFlags[(b.x * c2f.blocks.y + b.y) * c2f.blocks.z + b.z] != 0u;
 }
 
-// Blocks whose closed box holds fine index i: (lower, upper), equal when only one does.
-fn around(axis: u32, i: u32) -> vec2<u32> {
-  let b = blockOf(axis, i);
-  if (i % c2f.blockSize == 0u && i > 0u) {
-    return vec2<u32>(i / c2f.blockSize - 1u, b);
-  }
-  return vec2<u32>(b, b);
+// Blocks whose widened box holds fine index i, first and last: b·k − 1 ≤ i ≤ fineOf(b + 1) + 1, i.e.
+// b in [ceil((i − 1) / k) − 1, floor((i + 1) / k)] within the grid: at most two for k ≥ 3, three for
+// k = 2. The CPU walk (density-walk-cpu.ts) marks the same widened boxes.
+fn haloBlocks(axis: u32, i: u32) -> vec2<u32> {
+  let q = (i + c2f.blockSize - 2u) / c2f.blockSize;
+  return vec2<u32>(select(q - 1u, 0u, q == 0u), min((i + 1u) / c2f.blockSize, c2f.blocks[axis] - 1u));
 }
 
 fn isCoarse(axis: u32, i: u32) -> bool {
@@ -28,7 +28,7 @@ fn main(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let side = c2f.blockSize + 1u;
+  let side = c2f.blockSize + 3u;
   let perBlock = side * side * side;
   let id = linearWorkgroup(wid, nwg) * 64u + lid;
   if (id >= c2f.count * perBlock) {
@@ -36,25 +36,31 @@ fn main(
   }
   let block = unflatten(refinedBlocks[id / perBlock], c2f.blocks);
   let local = unflatten(id % perBlock, vec3<u32>(side));
-  let p = block * c2f.blockSize + local;
+  // p = block·k − 1 + local; the halo below the lattice (p = −1) is skipped.
+  let start = block * c2f.blockSize;
+  if (any(start + local < vec3<u32>(1u))) {
+    return;
+  }
+  let p = start + local - vec3<u32>(1u);
   if (any(p >= c2f.dims) || p.x < c2f.xBegin || p.x >= c2f.xEnd) {
     return;
   }
-  // The block's closed box ends at its far corner (shorter blocks at the lattice end).
-  if (any(local > vec3<u32>(fineOf(0u, block.x + 1u), fineOf(1u, block.y + 1u), fineOf(2u, block.z + 1u)) - block * c2f.blockSize)) {
+  // The widened box ends one point past the block's far corner (shorter blocks at the lattice end).
+  let far = vec3<u32>(fineOf(0u, block.x + 1u), fineOf(1u, block.y + 1u), fineOf(2u, block.z + 1u));
+  if (any(p > far + vec3<u32>(1u))) {
     return;
   }
   if (isCoarse(0u, p.x) && isCoarse(1u, p.y) && isCoarse(2u, p.z)) {
     return;
   }
-  let ax = around(0u, p.x);
-  let ay = around(1u, p.y);
-  let az = around(2u, p.z);
+  let ax = haloBlocks(0u, p.x);
+  let ay = haloBlocks(1u, p.y);
+  let az = haloBlocks(2u, p.z);
   var owner = vec3<u32>(0xffffffffu);
-  for (var i = 0u; i < 2u && owner.x == 0xffffffffu; i++) {
-    for (var j = 0u; j < 2u && owner.x == 0xffffffffu; j++) {
-      for (var k = 0u; k < 2u && owner.x == 0xffffffffu; k++) {
-        let cand = vec3<u32>(ax[i], ay[j], az[k]);
+  for (var i = ax.x; i <= ax.y && owner.x == 0xffffffffu; i++) {
+    for (var j = ay.x; j <= ay.y && owner.x == 0xffffffffu; j++) {
+      for (var k = az.x; k <= az.y && owner.x == 0xffffffffu; k++) {
+        let cand = vec3<u32>(i, j, k);
         if (refined(cand)) {
           owner = cand;
         }

@@ -1,28 +1,44 @@
-import type { Dims } from './constants';
+import type { Bounds, Dims } from './constants';
+import { rawInterval, type RawScale, type WalkBound, type WalkBoundKind } from './walk-bound';
 
 /** Options of the coarse-to-fine density walk. */
 export interface CoarseToFineOptions {
   /** Cells per block edge: the coarse lattice samples every `blockSize`-th fine point. */
   blockSize: number;
-  /** Widening of each block's value range, as a fraction of that range, before the straddle test. */
-  margin: number;
-  /** Rings of neighbouring blocks (26-neighbourhood) refined around every straddling block. */
-  dilation: number;
+  /**
+   * How fast the field can change (walk-bound.ts): required for coarse-to-fine. Analytic fields
+   * declare a slope; the triplane decoder's comes from triplaneWalkBound.
+   */
+  bound?: WalkBound;
 }
 
-export const COARSE_TO_FINE_DEFAULTS: CoarseToFineOptions = { blockSize: 4, margin: 0.25, dilation: 1 };
+export const COARSE_TO_FINE_DEFAULTS: CoarseToFineOptions = { blockSize: 4 };
+
+/** Which blocks a walk refines: a flag per block (x-major), the refined ids, and the bound's kind. */
+export interface RefinementPlan {
+  flags: Uint8Array;
+  refined: Uint32Array;
+  kind: WalkBoundKind;
+}
 
 /**
  * The coarse lattice and block grid over a fine lattice of `dims` points.
  *
- * Criterion (documented in the README): the coarse lattice takes every k-th fine point per axis plus
- * the last one; a block is the k³ cells between 8 coarse samples (shorter at the far end). A block
- * straddles the surface when iso lies in [min − m, max + m] of its 8 corner values, where
- * m = margin · (max − min). Straddling blocks are dilated by `dilation` blocks in all 26 directions.
- * Every fine point in the closed box of a refined block is evaluated; every other fine point takes the
- * trilinear interpolation of its block's corners, which cannot cross iso there. On fields whose features
- * span more than a block, every crossed edge and its central-difference neighbours are evaluated exactly,
- * so the mesh equals the dense one.
+ * Criterion (documented in the README). The coarse lattice takes every k-th fine point per axis plus
+ * the last one; a block is the k³ cells between 8 coarse samples (shorter at the far end). The walk
+ * decides on the raw scale (before the density activation): each stored corner value v implies a raw
+ * interval [lo(v), hi(v)] (rawInterval), and the bound gives a slack S per block with
+ * raw(p) ∈ [min_c raw(c) − S, max_c raw(c) + S] for every point p of the block's closed box. A block is
+ * left unrefined only when that whole range is on one side of the threshold's raw interval:
+ *   min_c lo(v_c) − S > hi(iso)   or   max_c hi(v_c) + S < lo(iso).
+ * Then (1) every true value in its box and every trilinear interpolation of its corners (a convex
+ * combination of values beyond iso by more than the rounding margin) lies on the same side, so marching
+ * cubes classifies each of its cells as the dense walk does; (2) every cell with a crossed edge lies in
+ * some refined block's closed box, whose points are all evaluated, so vertex positions are the dense
+ * ones; (3) a refined block also evaluates a one-point halo around its box, which holds the ±1
+ * neighbours that central-difference normals read at crossed-edge endpoints, so normals are the dense
+ * ones too. Each evaluated point has the value the dense walk gives it (the decoder's value for a point
+ * does not depend on its batch), hence the meshes are identical.
  */
 export class CoarseLattice {
   readonly blocks: Dims;
@@ -59,45 +75,44 @@ export class CoarseLattice {
   }
 
   /**
-   * Which blocks to refine, from the coarse samples' values (in coarsePointIndices order).
-   * Returns a flag per block (x-major) and the list of refined block ids.
+   * Which blocks to refine, from the coarse samples' values (in coarsePointIndices order), the
+   * threshold `iso` on the stored scale, and the bound of the field over the lattice's `bounds`.
    */
-  plan(coarseValues: Float32Array, iso: number, options: CoarseToFineOptions): { flags: Uint8Array; refined: Uint32Array } {
+  plan(coarseValues: Float32Array, iso: number, bound: WalkBound, bounds: Bounds): RefinementPlan {
+    const { slack, kind } = bound.slack(this, bounds, coarseValues, iso);
+    const flags = this.refineFlags(coarseValues, iso, bound.scale, slack);
+    const refined: number[] = [];
+    flags.forEach((f, id) => f && refined.push(id));
+    return { flags, refined: Uint32Array.from(refined), kind };
+  }
+
+  /** The criterion itself: a flag per block (x-major), 1 where the block may hold the surface. */
+  refineFlags(coarseValues: Float32Array, iso: number, scale: RawScale, slack: Float32Array): Uint8Array {
     const [bx, by, bz] = this.blocks;
     const [, cy, cz] = this.coarse;
-    const straddle = new Uint8Array(bx * by * bz);
+    const rawLo = new Float64Array(coarseValues.length);
+    const rawHi = new Float64Array(coarseValues.length);
+    coarseValues.forEach((v, i) => ([rawLo[i], rawHi[i]] = rawInterval(scale, v)));
+    const [isoLo, isoHi] = rawInterval(scale, iso);
+    const flags = new Uint8Array(bx * by * bz);
     for (let i = 0; i < bx; i++) {
       for (let j = 0; j < by; j++) {
         for (let l = 0; l < bz; l++) {
+          const id = (i * by + j) * bz + l;
           let lo = Infinity;
           let hi = -Infinity;
           for (let c = 0; c < 8; c++) {
-            const v = coarseValues[((i + (c & 1)) * cy + j + ((c >> 1) & 1)) * cz + l + (c >> 2)]!;
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
+            const s = ((i + (c & 1)) * cy + j + ((c >> 1) & 1)) * cz + l + (c >> 2);
+            lo = Math.min(lo, rawLo[s]!);
+            hi = Math.max(hi, rawHi[s]!);
           }
-          const m = options.margin * (hi - lo);
-          if (lo - m <= iso && iso <= hi + m) straddle[(i * by + j) * bz + l] = 1;
+          const s = slack[id]!;
+          // NaN (a field that returned NaN) compares false both ways: refined, like a straddle.
+          if (!(lo - s > isoHi || hi + s < isoLo)) flags[id] = 1;
         }
       }
     }
-    const flags = new Uint8Array(straddle.length);
-    const d = options.dilation;
-    for (let i = 0; i < bx; i++) {
-      for (let j = 0; j < by; j++) {
-        for (let l = 0; l < bz; l++) {
-          if (!straddle[(i * by + j) * bz + l]) continue;
-          for (let a = Math.max(0, i - d); a <= Math.min(bx - 1, i + d); a++) {
-            for (let b = Math.max(0, j - d); b <= Math.min(by - 1, j + d); b++) {
-              for (let c = Math.max(0, l - d); c <= Math.min(bz - 1, l + d); c++) flags[(a * by + b) * bz + c] = 1;
-            }
-          }
-        }
-      }
-    }
-    const refined: number[] = [];
-    flags.forEach((f, id) => f && refined.push(id));
-    return { flags, refined: Uint32Array.from(refined) };
+    return flags;
   }
 
   /** Block index along an axis for interpolation: the block whose half-open cell range holds i. */

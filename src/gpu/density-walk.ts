@@ -7,7 +7,8 @@ import { PointSource, pointJobParams, type GpuFieldEvaluator } from './field-eva
 import type { FieldSource } from './field-source';
 import { bindGroup, computePipeline, dispatchLinear, GpuScope, gpuStage, kernelLimits, readBuffers, type KernelLimits } from './gpu-kit';
 import { checkDims, fieldLength } from './mesh';
-import type { WalkMode } from './reference/density-walk-cpu';
+import { requireBound, type WalkMode } from './reference/density-walk-cpu';
+import type { WalkBoundKind } from './walk-bound';
 import { WalkProgress } from './walk-progress';
 import { throwIfAborted } from '../lib/errors';
 
@@ -27,6 +28,8 @@ export interface DensityWalkOptions extends Partial<KernelLimits> {
 export interface WalkSource extends FieldSource {
   /** Points evaluated so far (coarse samples included). */
   readonly evaluations: number;
+  /** Which criterion decided what to evaluate: 'dense' or the bound's kind. */
+  readonly kind?: WalkBoundKind | 'dense';
 }
 
 /** One slab's fill: layers [first, from) of `field` are carried from the previous slab, [from, end) are new. */
@@ -103,7 +106,7 @@ export async function createWalk(
 
   if (options.mode === 'dense') {
     const progress = new WalkProgress(new Float64Array(dims[0]).fill(layer), 0, options.onProgress);
-    return walkSource(scope, dims, 0, async ({ field, first, from, end, carry, work }) => {
+    const dense = walkSource(scope, dims, 0, async ({ field, first, from, end, carry, work }) => {
       if (from > first) {
         await gpuStage(device, 'field copy', () => {
           const encoder = device.createCommandEncoder();
@@ -134,9 +137,11 @@ export async function createWalk(
       }
       return total;
     });
+    return Object.assign(dense, { kind: 'dense' as const });
   }
 
   const opts = { ...COARSE_TO_FINE_DEFAULTS, ...options.coarseToFine };
+  const bound = requireBound({ bound: evaluator.bound, ...opts });
   const lattice = new CoarseLattice(dims, opts.blockSize);
   const coarseIdx = lattice.coarsePointIndices();
   const listed = new Uint32Array(coarseIdx.length + 1);
@@ -169,12 +174,13 @@ export async function createWalk(
     coarse.destroy();
   }
   throwIfAborted(options.signal);
-  const plan = lattice.plan(new Float32Array(coarseBytes!), iso, opts);
+  const plan = lattice.plan(new Float32Array(coarseBytes!), iso, bound, bounds);
   const flags = scope.upload(Uint32Array.from(plan.flags), STORAGE, 'block flags');
   const fill = computePipeline(device, 'c2f-fill', c2fCommonWgsl + c2fFillWgsl);
   const gather = computePipeline(device, 'c2f-gather', c2fCommonWgsl + c2fGatherWgsl);
   const k = opts.blockSize;
-  const perBlock = (k + 1) ** 3;
+  // A refined block lists its closed box and the one-point halo around it (CoarseLattice's argument).
+  const perBlock = (k + 3) ** 3;
   const blockYZ = lattice.blocks[1] * lattice.blocks[2];
 
   const c2fParams = (slabScope: GpuScope, first: number, count: number, xBegin: number, xEnd: number, capacity: number): GPUBuffer => {
@@ -183,18 +189,19 @@ export async function createWalk(
     return slabScope.uniform(u, 'coarse-to-fine params');
   };
 
-  // Planned work per x layer: every refined block's closed box, (k + 1)² points per layer it covers.
+  // Planned work per x layer: every refined block's closed box and halo, (k + 3)² points per layer.
   const layerWeights = new Float64Array(dims[0]);
   for (const id of plan.refined) {
     const bx = Math.floor(id / blockYZ);
-    for (let x = bx * k; x <= lattice.fineIndex(0, bx + 1); x++) layerWeights[x] = layerWeights[x]! + (k + 1) ** 2;
+    const last = Math.min(dims[0] - 1, lattice.fineIndex(0, bx + 1) + 1);
+    for (let x = Math.max(0, bx * k - 1); x <= last; x++) layerWeights[x] = layerWeights[x]! + (k + 3) ** 2;
   }
   const progress = new WalkProgress(layerWeights, coarseIdx.length, options.onProgress);
   progress.start();
   // Blocks per submit: within the submit budget and the binding limit, at least one.
   const blocksPerSubmit = Math.max(1, Math.min(Math.floor(limits.maxPointsPerSubmit / perBlock), Math.floor(limits.maxBindingBytes / 4 / perBlock) - 1));
 
-  return walkSource(scope, dims, coarseIdx.length, async ({ field, first, from, end, carry, work }) => {
+  const source = walkSource(scope, dims, coarseIdx.length, async ({ field, first, from, end, carry, work }) => {
     const count = (end - first) * layer;
     // Interpolate every point of the slab, then restore the carried layers' exact values over them.
     await gpuStage(device, 'coarse-to-fine fill', () => {
@@ -206,10 +213,10 @@ export async function createWalk(
       carry(encoder);
       device.queue.submit([encoder.finish()]);
     });
-    // Refined blocks whose closed box reaches into the new layers [from, end).
+    // Refined blocks whose closed box or halo reaches into the new layers [from, end).
     const blocks = from < end ? Array.from(plan.refined).filter((id) => {
       const bx = Math.floor(id / blockYZ);
-      return bx * k <= end - 1 && lattice.fineIndex(0, bx + 1) >= from;
+      return bx * k - 1 <= end - 1 && lattice.fineIndex(0, bx + 1) + 1 >= from;
     }) : [];
     if (!blocks.length) {
       progress.layers(from, end, 1);
@@ -250,6 +257,7 @@ export async function createWalk(
     );
     return new Uint32Array(countBytes!).reduce((a, b) => a + b, 0);
   });
+  return Object.assign(source, { kind: plan.kind });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { latticeCoord, type Bounds, type Dims } from './constants';
 import { bindGroup, computePipeline, dispatchLinear, type GpuScope } from './gpu-kit';
 import pointJobWgsl from './point-job.wgsl?raw';
+import { declaredWalkBound, type RawScale, type WalkBound } from './walk-bound';
 
 /** How a point job picks its points (point-job.wgsl). */
 export const PointSource = { Range: 0, List: 1, Vertices: 2 } as const;
@@ -19,6 +20,15 @@ export interface PointJobBuffers {
 export interface GpuFieldEvaluator {
   /** Encodes the evaluation of every point of the job into its results. */
   encode(pass: GPUComputePassEncoder, scope: GpuScope, job: PointJobBuffers, maxPerDim: number): void;
+  /** How fast the field can change: what lets the walk go coarse-to-fine (walk-bound.ts). */
+  readonly bound?: WalkBound;
+}
+
+/** An analytic field's declared Lipschitz bound: |raw(p) − raw(q)| ≤ slope·|p − q| (world units). */
+export interface DeclaredSlope {
+  slope: number;
+  /** How the stored value relates to raw; the identity when absent. */
+  scale?: RawScale;
 }
 
 /** Packs a PointJob uniform (layout in point-job.wgsl). */
@@ -41,12 +51,13 @@ export function pointJobParams(
 }
 
 /**
- * An evaluator for an analytic field written in WGSL as `fn field(p: vec3<f32>) -> f32` (world units).
+ * An evaluator for an analytic field written in WGSL as `fn field(p: vec3<f32>) -> f32` (world units);
+ * with a declared slope it can be walked coarse-to-fine.
  *
  * @example
- * const sphere = analyticEvaluator(device, 'fn field(p: vec3<f32>) -> f32 { return 0.5 - length(p); }');
+ * const sphere = analyticEvaluator(device, 'fn field(p: vec3<f32>) -> f32 { return 0.5 - length(p); }', { slope: 1 });
  */
-export function analyticEvaluator(device: GPUDevice, fieldWgsl: string): GpuFieldEvaluator {
+export function analyticEvaluator(device: GPUDevice, fieldWgsl: string, declared?: DeclaredSlope): GpuFieldEvaluator {
   const code = `${pointJobWgsl}\n${fieldWgsl}\n
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -59,6 +70,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }`;
   const pipeline = computePipeline(device, `analytic:${fieldWgsl}`, code);
   return {
+    bound: declared && declaredWalkBound(declared.slope, declared.scale),
     encode(pass, scope, job, maxPerDim) {
       const group = bindGroup(device, pipeline, { 0: job.params, 1: job.points, 2: job.results });
       dispatchLinear(pass, scope, pipeline, [group], Math.ceil(job.maxPoints / 64), maxPerDim);

@@ -117,6 +117,17 @@ export function triplaneDecoder(
   return { density: make(false), colour: make(true) };
 }
 
+/** The triplane's floats back from a GPU buffer (2 MB), for the walk's bound. */
+export async function readTriplane(device: GPUDevice, triplane: GPUBuffer): Promise<Float32Array> {
+  const scope = new GpuScope(device);
+  try {
+    const [bytes] = await readBuffers(device, scope, device.createCommandEncoder(), [{ buffer: triplane, size: TRIPLANE_FLOATS * 4 }]);
+    return new Float32Array(bytes!);
+  } finally {
+    scope.destroy();
+  }
+}
+
 /** Decodes density and sRGB colour at world points (xyz triples) on the GPU: a direct check of the kernel. */
 export async function decodePoints(
   device: GPUDevice,

@@ -7,8 +7,8 @@ import { GpuScope, kernelLimits, type KernelLimits } from './gpu-kit';
 import { deviceMemory, GpuMemory } from './gpu-memory';
 import { marchSlabs, type VertexHook } from './marching-cubes';
 import { finishNormals } from './mesh';
-import type { TriplaneMesh } from './reference/triplane-mesher-cpu';
-import { triplaneDecoder } from './triplane-decoder';
+import { withTriplaneBound, type TriplaneMesh } from './reference/triplane-mesher-cpu';
+import { readTriplane, triplaneDecoder } from './triplane-decoder';
 import { throwIfAborted } from '../lib/errors';
 
 /** Options of meshTriplane beyond the public ones: the walk's tuning and forced limits for tests. */
@@ -27,6 +27,11 @@ export interface TriplaneMesherOptions extends Partial<KernelLimits> {
   onFieldReady?: (decodeMs: number) => void;
   /** Fraction (0..1) of the density walk's planned decoder work done; 1 once the last layer is evaluated. */
   onProgress?: (fraction: number) => void;
+  /**
+   * The triplane's CPU copy, for the coarse-to-fine bound (triplaneWalkBound reads its texels); a
+   * GPUBuffer triplane without it is read back once (2 MB).
+   */
+  planes?: Float32Array;
 }
 
 /** What meshTriplane returns: the mesh, its colours and stats (peak live mesher bytes included). */
@@ -47,7 +52,12 @@ export async function meshTriplane(
   weights: DecoderWeights,
   options: TriplaneMesherOptions,
 ): Promise<GpuTriplaneMesh> {
-  return meshField(device, (scope) => triplaneDecoder(scope, triplane, weights), options);
+  let coarseToFine = options.coarseToFine;
+  if (options.mode === 'coarse-to-fine' && !coarseToFine?.bound) {
+    const planes = triplane instanceof Float32Array ? triplane : (options.planes ?? (await readTriplane(device, triplane)));
+    coarseToFine = withTriplaneBound(planes, weights, options);
+  }
+  return meshField(device, (scope) => triplaneDecoder(scope, triplane, weights), { ...options, coarseToFine });
 }
 
 /**
@@ -91,6 +101,7 @@ export async function meshField(
       colours: extra,
       stats: {
         evaluations: walk.evaluations,
+        walk: walk.kind,
         peakBytes: memory.peak,
         ms: { decode: decodeMs + timings.field, march: timings.march, colour: timings.hook, readback: timings.readback },
       },

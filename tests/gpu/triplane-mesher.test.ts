@@ -8,6 +8,7 @@ import { decodePointsCpu } from '../../src/gpu/reference/triplane-decoder-cpu';
 import { meshTriplaneCpu } from '../../src/gpu/reference/triplane-mesher-cpu';
 import { decodePoints } from '../../src/gpu/triplane-decoder';
 import { meshTriplane } from '../../src/gpu/triplane-mesher';
+import { triplaneWalkBound } from '../../src/gpu/triplane-walk-bound';
 import { goldenTriplane, goldenWeights } from '../helpers/golden-inputs';
 import { isClosed, maxVertexSetDistance, unmatchedTriangles } from '../helpers/mesh-metrics';
 import { blobDecoder, smoothTriplane } from '../helpers/synthetic-decoder';
@@ -60,14 +61,17 @@ for (const limits of ['adapter', 'default'] as const) {
       gpu.colours.forEach((c, i) => expect(Math.abs(c - cpu.colours[i]!)).toBeLessThan(COLOUR_ABS));
     });
 
-    it('coarse-to-fine gives the identical mesh with fewer evaluations, and splitting changes nothing', async () => {
-      const base = { resolution: 40, threshold: 25 };
+    it('coarse-to-fine gives the identical mesh, and splitting changes nothing', async () => {
+      const base = { resolution: 40, threshold: 25, coarseToFine: { bound: triplaneWalkBound(triplane, weights) } };
       const dense = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'dense' }));
       const c2f = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'coarse-to-fine' }));
       expect(c2f.positions).toEqual(dense.positions);
       expect(c2f.indices).toEqual(dense.indices);
       expect(c2f.colours).toEqual(dense.colours);
-      expect(c2f.stats.evaluations).toBeLessThan(dense.stats.evaluations * 0.8);
+      // A conservative bound refines every block of this fixture at 40³ (its raw stays within a few
+      // units of iso outside the blob); thin-features.test.ts asserts the savings on fixtures whose raw
+      // falls away from the surface, as TripoSR's does.
+      expect(c2f.stats.evaluations).toBeLessThanOrEqual(dense.stats.evaluations);
       const split = await gpuCheck(t, () =>
         meshTriplane(t.device, triplane, weights, { ...base, mode: 'coarse-to-fine', maxBindingBytes: 96 * 1024, maxWorkgroupsPerDimension: 8 }),
       );
@@ -76,7 +80,7 @@ for (const limits of ['adapter', 'default'] as const) {
     });
 
     it('walks an analytic field: coarse-to-fine equals dense with fewer evaluations', async () => {
-      const sphere = analyticEvaluator(t.device, 'fn field(p: vec3<f32>) -> f32 { return 0.5 - length(p * vec3<f32>(1.0, 1.3, 0.8)); }');
+      const sphere = analyticEvaluator(t.device, 'fn field(p: vec3<f32>) -> f32 { return 0.5 - length(p * vec3<f32>(1.0, 1.3, 0.8)); }', { slope: 1.3 });
       const dims: [number, number, number] = [48, 40, 56];
       const run = (mode: 'dense' | 'coarse-to-fine') =>
         gpuCheck(t, async () => {

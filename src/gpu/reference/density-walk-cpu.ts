@@ -1,11 +1,27 @@
 import { COARSE_TO_FINE_DEFAULTS, CoarseLattice, type CoarseToFineOptions } from '../coarse-to-fine';
 import { latticeCoord, type Bounds, type Dims } from '../constants';
 import { checkDims, fieldLength } from '../mesh';
+import type { WalkBound, WalkBoundKind } from '../walk-bound';
 
 /** Evaluates a scalar field at world points given as xyz triples. */
 export type CpuEvaluator = (points: Float32Array) => Float32Array;
 
 export type WalkMode = 'dense' | 'coarse-to-fine';
+
+/** A walk's field, its evaluation count, and which criterion ran ('dense' when none was needed). */
+export interface WalkResult {
+  field: Float32Array;
+  evaluations: number;
+  kind: WalkBoundKind | 'dense';
+}
+
+/** The walk's bound, or a RangeError: coarse-to-fine cannot be exact without one. */
+export function requireBound(options: Partial<CoarseToFineOptions>): WalkBound {
+  if (!options.bound) {
+    throw new RangeError('Coarse-to-fine needs a bound on the field (coarseToFine.bound: declaredWalkBound or triplaneWalkBound); walk densely otherwise.');
+  }
+  return options.bound;
+}
 
 /** World coordinates of the listed lattice points (linear indices (x * ny + y) * nz + z). */
 export function latticePoints(dims: Dims, bounds: Bounds, indices: ArrayLike<number>): Float32Array {
@@ -30,7 +46,7 @@ export function densityWalkCpu(
   iso: number,
   mode: WalkMode,
   options: Partial<CoarseToFineOptions> = {},
-): { field: Float32Array; evaluations: number } {
+): WalkResult {
   const walk = densityWalkSteps(dims, bounds, iso, mode, options);
   let step = walk.next();
   while (!step.done) step = walk.next(evaluate(step.value));
@@ -47,30 +63,38 @@ export function* densityWalkSteps(
   iso: number,
   mode: WalkMode,
   options: Partial<CoarseToFineOptions> = {},
-): Generator<Float32Array, { field: Float32Array; evaluations: number }, Float32Array> {
+): Generator<Float32Array, WalkResult, Float32Array> {
   checkDims(dims);
   const n = fieldLength(dims);
   if (mode === 'dense') {
     const all = new Uint32Array(n).map((_, i) => i);
-    return { field: yield latticePoints(dims, bounds, all), evaluations: n };
+    return { field: yield latticePoints(dims, bounds, all), evaluations: n, kind: 'dense' };
   }
   const opts = { ...COARSE_TO_FINE_DEFAULTS, ...options };
+  const bound = requireBound(opts);
   const lattice = new CoarseLattice(dims, opts.blockSize);
   const coarseIdx = lattice.coarsePointIndices();
   const coarse = yield latticePoints(dims, bounds, coarseIdx);
-  const { flags } = lattice.plan(coarse, iso, opts);
+  const plan = lattice.plan(coarse, iso, bound, bounds);
   const [nx, ny, nz] = dims;
-  const [, by, bz] = lattice.blocks;
   const [, cy, cz] = lattice.coarse;
   const k = opts.blockSize;
   const field = new Float32Array(n);
+  // Every point of a refined block's closed box and of its one-point halo (CoarseLattice's argument).
+  const exact = new Uint8Array(n);
+  const blockYZ = lattice.blocks[1] * lattice.blocks[2];
+  for (const id of plan.refined) {
+    const b = [Math.floor(id / blockYZ), Math.floor(id / lattice.blocks[2]) % lattice.blocks[1], id % lattice.blocks[2]];
+    const [lo, hi] = [0, 1].map((end) => b.map((bi, a) => (end ? Math.min(lattice.fineIndex(a, bi + 1) + 1, dims[a]! - 1) : Math.max(bi * k - 1, 0))));
+    for (let x = lo![0]!; x <= hi![0]!; x++) {
+      for (let y = lo![1]!; y <= hi![1]!; y++) exact.fill(1, (x * ny + y) * nz + lo![2]!, (x * ny + y) * nz + hi![2]! + 1);
+    }
+  }
   const needed: number[] = [];
-  // Per axis and fine index: the block, the position t in it, whether it is a coarse sample, and the
-  // blocks whose closed box holds it (floor(i/k), and i/k − 1 on a boundary). Tabulated once so the
-  // loop over every lattice point allocates nothing.
+  // Per axis and fine index: the block and the position t in it, and whether it is a coarse sample.
+  // Tabulated once so the loop over every lattice point allocates nothing.
   const axes = dims.map((size, axis) => {
     const block = new Int32Array(size);
-    const second = new Int32Array(size).fill(-1);
     const t = new Float64Array(size);
     const coarseAt = new Uint8Array(size);
     for (let i = 0; i < size; i++) {
@@ -78,31 +102,23 @@ export function* densityWalkSteps(
       const lo = lattice.fineIndex(axis, b);
       const hi = lattice.fineIndex(axis, b + 1);
       block[i] = b;
-      if (i % k === 0 && i > 0 && i / k - 1 !== b) second[i] = i / k - 1;
       t[i] = (i - lo) / (hi - lo);
       coarseAt[i] = lattice.isCoarse(axis, i) ? 1 : 0;
     }
-    return { block, second, t, coarseAt };
+    return { block, t, coarseAt };
   });
   const [ax, ay, az] = axes as [(typeof axes)[0], (typeof axes)[0], (typeof axes)[0]];
-  const isFlagged = (a: number, b: number, c: number): boolean => c >= 0 && b >= 0 && a >= 0 && flags[(a * by + b) * bz + c] === 1;
   for (let x = 0; x < nx; x++) {
     const bx = ax.block[x]!;
-    const bx2 = ax.second[x]!;
     const tx = ax.t[x]!;
     for (let y = 0; y < ny; y++) {
       const b1 = ay.block[y]!;
-      const by2 = ay.second[y]!;
       const ty = ay.t[y]!;
       for (let z = 0; z < nz; z++) {
         const i = (x * ny + y) * nz + z;
         const b2 = az.block[z]!;
-        const bz2 = az.second[z]!;
-        const refined =
-          isFlagged(bx, b1, b2) || isFlagged(bx, b1, bz2) || isFlagged(bx, by2, b2) || isFlagged(bx, by2, bz2) ||
-          isFlagged(bx2, b1, b2) || isFlagged(bx2, b1, bz2) || isFlagged(bx2, by2, b2) || isFlagged(bx2, by2, bz2);
         const onCoarse = ax.coarseAt[x]! === 1 && ay.coarseAt[y]! === 1 && az.coarseAt[z]! === 1;
-        if (refined && !onCoarse) {
+        if (exact[i] && !onCoarse) {
           needed.push(i);
           continue;
         }
@@ -122,5 +138,5 @@ export function* densityWalkSteps(
   }
   const fine = yield latticePoints(dims, bounds, needed);
   needed.forEach((i, j) => (field[i] = fine[j]!));
-  return { field, evaluations: coarse.length + needed.length };
+  return { field, evaluations: coarse.length + needed.length, kind: plan.kind };
 }

@@ -1,7 +1,8 @@
 import { DEFAULT_BOUNDS, type Bounds } from '../constants';
 import type { DecoderWeights } from '../decoder-weights';
 import { marchingCubesCpu } from './marching-cubes-cpu';
-import { densityWalkCpu, type WalkMode } from './density-walk-cpu';
+import { densityWalkCpu, type WalkMode, type WalkResult } from './density-walk-cpu';
+import { triplaneWalkBound } from '../triplane-walk-bound';
 import { decodePointsCpu } from './triplane-decoder-cpu';
 import type { CoarseToFineOptions } from '../coarse-to-fine';
 
@@ -18,7 +19,14 @@ export interface TriplaneMesh {
   normals: Float32Array;
   colours: Float32Array;
   indices: Uint32Array;
-  stats: { evaluations: number; ms: Record<'decode' | 'march' | 'colour' | 'readback', number> };
+  /** `walk`: which criterion chose the evaluated points ('dense', or the walk bound's kind). */
+  stats: { evaluations: number; walk?: WalkResult['kind']; ms: Record<'decode' | 'march' | 'colour' | 'readback', number> };
+}
+
+/** The walk options with the decoder's bound (triplaneWalkBound) unless the caller gave one. */
+export function withTriplaneBound(triplane: Float32Array, weights: DecoderWeights, options: Pick<TriplaneMeshOptions, 'mode' | 'coarseToFine'>): Partial<CoarseToFineOptions> {
+  if (options.mode === 'dense' || options.coarseToFine?.bound) return { ...options.coarseToFine };
+  return { ...options.coarseToFine, bound: triplaneWalkBound(triplane, weights) };
 }
 
 /** `meshTriplane` on the CPU: the oracle for the GPU mesher and the fallback without WebGPU. */
@@ -26,13 +34,13 @@ export function meshTriplaneCpu(triplane: Float32Array, weights: DecoderWeights,
   const bounds = options.bounds ?? DEFAULT_BOUNDS;
   const r = options.resolution;
   const t0 = performance.now();
-  const { field, evaluations } = densityWalkCpu(
+  const { field, evaluations, kind } = densityWalkCpu(
     (points) => decodePointsCpu(triplane, weights, points, { density: true }).density,
     [r, r, r],
     bounds,
     options.threshold,
     options.mode,
-    options.coarseToFine,
+    withTriplaneBound(triplane, weights, options),
   );
   const t1 = performance.now();
   const mesh = marchingCubesCpu(field, [r, r, r], options.threshold, { bounds });
@@ -42,6 +50,6 @@ export function meshTriplaneCpu(triplane: Float32Array, weights: DecoderWeights,
   return {
     ...mesh,
     colours: colour,
-    stats: { evaluations, ms: { decode: t1 - t0, march: t2 - t1, colour: t3 - t2, readback: 0 } },
+    stats: { evaluations, walk: kind, ms: { decode: t1 - t0, march: t2 - t1, colour: t3 - t2, readback: 0 } },
   };
 }
