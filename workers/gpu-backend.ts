@@ -105,7 +105,8 @@ export function createGpuBackend(): PipelineBackend {
   }
 
   /** Meshes on the worker's GPU, inside an out-of-memory scope; the meshing fault hooks fire here. */
-  async function mesh(context: GpuContext, triplane: GPUBuffer | Float32Array, job: BackendJob, resolution: number): Promise<TriplaneMesh> {
+  /** `planes` is the triplane's CPU copy, which the coarse-to-fine bound reads. */
+  async function mesh(context: GpuContext, triplane: GPUBuffer | Float32Array, planes: Float32Array, job: BackendJob, resolution: number): Promise<TriplaneMesh> {
     const { device } = context;
     const { loaded, request, emit, signal, fault } = job;
     device.pushErrorScope('out-of-memory');
@@ -119,6 +120,7 @@ export function createGpuBackend(): PipelineBackend {
         result = await meshTriplaneOrt(device, planes, loaded.ortDecoder, { resolution, threshold: request.threshold, signal });
       } else {
         result = await meshTriplane(device, triplane, loaded.weights!, {
+          planes,
           resolution,
           threshold: request.threshold,
           mode: request.meshing,
@@ -185,7 +187,7 @@ export function createGpuBackend(): PipelineBackend {
         emit({ type: 'stage', stage: 'decode', state: 'start' });
         try {
           const source = job.loaded.ortDecoder ? copy : (triplane.gpuBuffer as GPUBuffer);
-          const result = await mesh(context, source, job, request.resolution);
+          const result = await mesh(context, source, copy, job, request.resolution);
           stats.triplaneSource = job.loaded.ortDecoder ? 'cpu' : 'gpu-buffer';
           return result;
         } catch (error) {
@@ -218,7 +220,7 @@ export function createGpuBackend(): PipelineBackend {
     const fresh = await ensureGpu();
     stats.adapter = fresh.adapter;
     emit({ type: 'stage', stage: 'decode', state: 'start' });
-    const result = await mesh(fresh, copy, job, lower);
+    const result = await mesh(fresh, copy, copy, job, lower);
     stats.triplaneSource = 'cpu';
     return result;
   }

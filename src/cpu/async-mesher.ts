@@ -89,7 +89,7 @@ export async function meshTriplaneCpuAsync(triplane: Float32Array, weights: Deco
     step = walk.next(await decodeAll(step.value, 'density', from, to));
     first = false;
   }
-  const { field, evaluations } = step.value;
+  const { field, evaluations, kind } = step.value;
   const t1 = performance.now();
   await yieldToEventLoop();
   throwIfAborted(signal);
@@ -102,6 +102,6 @@ export async function meshTriplaneCpuAsync(triplane: Float32Array, weights: Deco
   return {
     ...mesh,
     colours,
-    stats: { evaluations, ms: { decode: t1 - t0, march: t2 - t1, colour: t3 - t2, readback: 0 } },
+    stats: { evaluations, walk: kind, ms: { decode: t1 - t0, march: t2 - t1, colour: t3 - t2, readback: 0 } },
   };
 }

@@ -65,6 +65,11 @@ export interface PipelineStats {
   evaluations: number;
   /** The surface search that ran (the onnxruntime decoder always walks densely). */
   meshing: MeshingMode;
+  /**
+   * What let the adaptive search skip a block: a bound proven from the decoder's weights
+   * ('certified'), or its gradient measured near the surface with a safety factor ('measured').
+   */
+  walkBound?: 'certified' | 'measured' | 'declared';
   /** The mesher's own peak of live GPU bytes (its buffers only; the model's are ORT's), when on the GPU. */
   mesherPeakBytes?: number;
   triplaneSource: 'gpu-buffer' | 'cpu';

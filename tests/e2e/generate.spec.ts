@@ -68,7 +68,7 @@ test('photo → progress → mesh in the viewer → a valid GLB of the expected 
   // The same photo with "Every point": the identical mesh, every lattice point evaluated, and the
   // stats say which search ran (the adaptive one evaluated a fraction of the lattice).
   const adaptive = await page.getByTestId('stat-meshing').textContent();
-  expect(adaptive).toMatch(/^adaptive, \d+(\.\d)? % of 64³$/);
+  expect(adaptive).toMatch(/^adaptive \((certified|measured) bound\), \d+(\.\d)? % of 64³$/);
   expect(parseFloat(adaptive!.split(', ')[1]!)).toBeLessThan(100);
   const group = page.getByTestId('meshing');
   await group.getByRole('radio', { name: 'Adaptive' }).focus();

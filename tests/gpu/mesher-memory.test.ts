@@ -9,6 +9,8 @@ import { gpuCheck, trackedDevice, withTimeout, type TrackedDevice } from './gpu-
 // Forced limits small enough that a 40³ job streams through many slabs and many decoder submits.
 const SPLIT = { maxBindingBytes: 96 * 1024, maxWorkgroupsPerDimension: 8, slabBytes: 40 * 1024, maxPointsPerSubmit: 2000 };
 const SPHERE = 'fn field(p: vec3<f32>) -> f32 { return 25.0 * exp(60.0 * (0.5 - length(p * vec3<f32>(1.0, 1.2, 0.9)))); }';
+/** The raw value ln 25 + 60·(0.5 − |p·(1, 1.2, 0.9)|) changes by at most 60 · 1.2 per world unit. */
+const SPHERE_SLOPE = { slope: 72, scale: { activation: 'exp' as const } };
 
 function expectSameMesh(a: GpuTriplaneMesh, b: GpuTriplaneMesh): void {
   expect(a.positions).toEqual(b.positions);
@@ -51,7 +53,7 @@ describe('GPU mesher memory, chunked decoding and error scopes', () => {
   });
 
   it('never holds the whole fine field: a 96³ job peaks below one field at a small slab budget', async () => {
-    const sphere = analyticEvaluator(t.device, SPHERE);
+    const sphere = analyticEvaluator(t.device, SPHERE, SPHERE_SLOPE);
     const memory = deviceMemory(t.device);
     const mesh = await gpuCheck(t, () =>
       meshField(t.device, () => ({ density: sphere }), { resolution: 96, threshold: 25, mode: 'coarse-to-fine', slabBytes: 512 * 1024 }),
@@ -110,9 +112,10 @@ describe('GPU mesher memory, chunked decoding and error scopes', () => {
   });
 
   it('turns a validation error inside a stage into AppError mesher-gpu-error, with nothing left alive', async () => {
-    const sphere = analyticEvaluator(t.device, SPHERE);
+    const sphere = analyticEvaluator(t.device, SPHERE, SPHERE_SLOPE);
     // Binds the job's uniform buffer as the results storage buffer: a real validation error.
     const broken: GpuFieldEvaluator = {
+      bound: sphere.bound,
       encode: (pass, scope, job, maxPerDim) => sphere.encode(pass, scope, { ...job, results: job.params }, maxPerDim),
     };
     for (const mode of ['dense', 'coarse-to-fine'] as const) {
