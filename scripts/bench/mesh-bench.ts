@@ -91,7 +91,7 @@ export async function runMeshBench(
         const ms = performance.now() - t0;
         if (mode === 'dense') dense = { mesh, ms };
         const time = (v: number): number | null => (absoluteTimes ? round(v) : null);
-        const stats = mesh.stats as GpuTriplaneMesh['stats'] & { bound?: string };
+        const stats = mesh.stats;
         const row: MeshBenchRow = {
           case: c.name,
           resolution,
@@ -108,7 +108,7 @@ export async function runMeshBench(
           totalMs: time(ms),
           timeRatio: mode === 'coarse-to-fine' && dense ? round(ms / dense.ms, 3) : null,
           identical: mode === 'coarse-to-fine' && dense ? sameMesh(mesh, dense.mesh) : null,
-          bound: mode === 'coarse-to-fine' ? (stats.bound ?? null) : null,
+          bound: mode === 'coarse-to-fine' ? (stats.walk ?? null) : null,
         };
         rows.push(row);
         log(row);
