@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BOUNDS, type Dims } from '../../src/gpu/constants';
+import type { DecoderWeights } from '../../src/gpu/decoder-weights';
 import { densityWalkCpu, type CpuEvaluator } from '../../src/gpu/reference/density-walk-cpu';
 import { marchingCubesCpu } from '../../src/gpu/reference/marching-cubes-cpu';
 import { meshTriplaneCpu } from '../../src/gpu/reference/triplane-mesher-cpu';
@@ -33,26 +34,24 @@ describe('coarse-to-fine keeps thin parts (CPU reference)', () => {
     }, 120_000);
   }
 
-  it('a shallow triplane decoder with two rods and a skew plate at 48³: identical, certified', () => {
-    const r = 48;
-    const triplane = thinTriplane(r);
-    const weights = thinDecoder();
+  /** Meshes a triplane fixture densely and coarse-to-fine: the same mesh, walked with the expected bound. */
+  function bothWalks(triplane: Float32Array, weights: DecoderWeights, r: number, bound: 'certified' | 'measured') {
     const dense = meshTriplaneCpu(triplane, weights, { resolution: r, threshold: THIN_THRESHOLD, mode: 'dense' });
     const c2f = meshTriplaneCpu(triplane, weights, { resolution: r, threshold: THIN_THRESHOLD, mode: 'coarse-to-fine' });
-    expect(c2f.stats.walk).toBe('certified');
+    expect(c2f.stats.walk).toBe(bound);
     expect(dense.indices.length).toBeGreaterThan(3000);
     expectIdenticalMeshes(c2f, dense);
+    return { dense, c2f };
+  }
+
+  it('a shallow triplane decoder with two rods and a skew plate at 48³: identical, certified', () => {
+    const { dense, c2f } = bothWalks(thinTriplane(48), thinDecoder(), 48, 'certified');
     expect(c2f.stats.evaluations).toBeLessThan(dense.stats.evaluations);
   }, 120_000);
 
   it('a deep (10-layer) triplane decoder with a thin part at 32³: identical, measured', () => {
-    const r = 32;
     const { triplane, weights } = deepThinFixture();
-    const dense = meshTriplaneCpu(triplane, weights, { resolution: r, threshold: THIN_THRESHOLD, mode: 'dense' });
-    const c2f = meshTriplaneCpu(triplane, weights, { resolution: r, threshold: THIN_THRESHOLD, mode: 'coarse-to-fine' });
-    expect(c2f.stats.walk).toBe('measured');
-    expect(dense.indices.length).toBeGreaterThan(3000);
-    expectIdenticalMeshes(c2f, dense);
+    const { dense, c2f } = bothWalks(triplane, weights, 32, 'measured');
     // At 32³ (8 blocks per axis) and safety 2 this smooth a field refines nearly every block.
     expect(c2f.stats.evaluations).toBeLessThanOrEqual(dense.stats.evaluations);
   }, 120_000);
