@@ -15,7 +15,7 @@ import { marchingCubesCpu } from '../src/gpu/reference/marching-cubes-cpu.ts';
 import { decodePointsCpu } from '../src/gpu/reference/triplane-decoder-cpu.ts';
 import { withTriplaneBound } from '../src/gpu/reference/triplane-mesher-cpu.ts';
 import { declaredWalkBound, type RawScale } from '../src/gpu/walk-bound.ts';
-import { identicalMeshes } from '../tests/helpers/mesh-identity.ts';
+import { identicalMeshes } from '../tests/helpers/mesh-compare.ts';
 import { deepThinFixture, THIN_SLOPE, THIN_THRESHOLD, thinDecoder, thinEvaluator, thinTriplane } from '../tests/helpers/thin-fixtures.ts';
 
 type OldWalk = (evaluate: CpuEvaluator, dims: Dims, bounds: typeof DEFAULT_BOUNDS, iso: number, mode: 'dense' | 'coarse-to-fine') => { field: Float32Array; evaluations: number };

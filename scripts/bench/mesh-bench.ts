@@ -6,6 +6,7 @@
  */
 import type { AdapterSummary } from '../../src/gpu/device';
 import type { GpuTriplaneMesh } from '../../src/gpu/triplane-mesher';
+import { identicalMeshes, maxAbsDifference } from '../../tests/helpers/mesh-compare';
 
 /** One benchmark case: how to mesh it in one mode at one resolution. */
 export interface BenchCase {
@@ -57,14 +58,9 @@ export interface MeshBenchResult {
   rows: MeshBenchRow[];
 }
 
-const NORMAL_TOLERANCE = 1e-5;
-
-/** Whether two meshes are the same surface: positions and indices bit for bit, normals within 1e-5. */
+/** Whether two meshes are the same surface: identicalMeshes, and the same vertex colours bit for bit. */
 export function sameMesh(a: GpuTriplaneMesh, b: GpuTriplaneMesh): boolean {
-  const equal = (x: ArrayLike<number>, y: ArrayLike<number>): boolean => x.length === y.length && Array.prototype.every.call(x, (v: number, i: number) => Object.is(v, y[i]));
-  if (!equal(a.positions, b.positions) || !equal(a.indices, b.indices) || !equal(a.colours, b.colours)) return false;
-  for (let i = 0; i < a.normals.length; i++) if (!(Math.abs(a.normals[i]! - b.normals[i]!) <= NORMAL_TOLERANCE)) return false;
-  return a.normals.length === b.normals.length;
+  return identicalMeshes(a, b) && maxAbsDifference(a.colours, b.colours) === 0;
 }
 
 const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
