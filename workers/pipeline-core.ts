@@ -169,6 +169,7 @@ export function createPipelineApi(backend: PipelineBackend) {
     stats.ms.mesh = mesh.stats.ms.march + mesh.stats.ms.colour + mesh.stats.ms.readback;
     stats.evaluations = mesh.stats.evaluations;
     if (mesh.stats.walk && mesh.stats.walk !== 'dense') stats.walkBound = mesh.stats.walk;
+    if ('refinedShare' in mesh.stats && typeof mesh.stats.refinedShare === 'number') stats.walkRefined = mesh.stats.refinedShare;
     if ('peakBytes' in mesh.stats && typeof mesh.stats.peakBytes === 'number') stats.mesherPeakBytes = mesh.stats.peakBytes;
     if (kind === 'wasm' || loaded.ortDecoder) emit({ type: 'stage', stage: 'decode', state: 'done', ms: stats.ms.decode });
     emit({ type: 'stage', stage: 'mesh', state: 'done', ms: stats.ms.mesh });

@@ -47,6 +47,8 @@ export interface MeshBenchRow {
   /** Coarse-to-fine rows: same positions and indices bit for bit, normals within 1e-5, same colours. */
   identical: boolean | null;
   bound: string | null;
+  /** Coarse-to-fine: the share of blocks refined (past COARSE_TO_FINE_DEFAULTS.denseShare every point is decoded). */
+  refinedShare: number | null;
 }
 
 /** What a run returns. */
@@ -105,6 +107,7 @@ export async function runMeshBench(
           timeRatio: mode === 'coarse-to-fine' && dense ? round(ms / dense.ms, 3) : null,
           identical: mode === 'coarse-to-fine' && dense ? sameMesh(mesh, dense.mesh) : null,
           bound: mode === 'coarse-to-fine' ? (stats.walk ?? null) : null,
+          refinedShare: stats.refinedShare === undefined ? null : round(stats.refinedShare, 3),
         };
         rows.push(row);
         log(row);
@@ -129,6 +132,7 @@ export function formatTable(result: MeshBenchResult): string {
     ['timeRatio', 'c2f/dense time'],
     ['identical', 'identical'],
     ['bound', 'bound'],
+    ['refinedShare', 'refined blocks'],
   ];
   const cell = (row: MeshBenchRow, key: keyof MeshBenchRow): string => {
     const v = row[key];

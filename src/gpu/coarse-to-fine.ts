@@ -10,9 +10,15 @@ export interface CoarseToFineOptions {
    * declare a slope; the triplane decoder's comes from triplaneWalkBound.
    */
   bound?: WalkBound;
+  /**
+   * GPU walk only: when the bound refines more than this share of the blocks, the walk decodes every
+   * point that is not a coarse sample instead of gathering refined blocks, because gathering (k + 3)³
+   * slots per block then costs more than it saves. The mesh is the same either way; 1 never switches.
+   */
+  denseShare: number;
 }
 
-export const COARSE_TO_FINE_DEFAULTS: CoarseToFineOptions = { blockSize: 4 };
+export const COARSE_TO_FINE_DEFAULTS: CoarseToFineOptions = { blockSize: 4, denseShare: 0.5 };
 
 /** Which blocks a walk refines: a flag per block (x-major), the refined ids, and the bound's kind. */
 export interface RefinementPlan {
@@ -118,6 +124,24 @@ export class CoarseLattice {
   /** Block index along an axis for interpolation: the block whose half-open cell range holds i. */
   blockOf(axis: number, i: number): number {
     return Math.min(Math.floor(i / this.blockSize), this.blocks[axis]! - 1);
+  }
+
+  /** Lattice indices of layers [first, end) that are not coarse samples, in lattice order. */
+  nonCoarseIndices(first: number, end: number): Uint32Array {
+    const [, ny, nz] = this.dims;
+    const coarseYZ = this.coarse[1] * this.coarse[2];
+    let n = 0;
+    for (let x = first; x < end; x++) n += ny * nz - (this.isCoarse(0, x) ? coarseYZ : 0);
+    const out = new Uint32Array(n);
+    let k = 0;
+    for (let x = first; x < end; x++) {
+      for (let y = 0; y < ny; y++) {
+        const row = (x * ny + y) * nz;
+        const onCoarse = this.isCoarse(0, x) && this.isCoarse(1, y);
+        for (let z = 0; z < nz; z++) if (!onCoarse || !this.isCoarse(2, z)) out[k++] = row + z;
+      }
+    }
+    return out;
   }
 
   /** True when fine index i along an axis is a coarse sample position. */

@@ -30,6 +30,10 @@ export interface WalkSource extends FieldSource {
   readonly evaluations: number;
   /** Which criterion decided what to evaluate: 'dense' or the bound's kind. */
   readonly kind?: WalkBoundKind | 'dense';
+  /** Coarse-to-fine only: the share of blocks the bound refined. */
+  readonly refinedShare?: number;
+  /** Coarse-to-fine only: true when that share passed denseShare and every point was decoded. */
+  readonly everyPoint?: boolean;
 }
 
 /** One slab's fill: layers [first, from) of `field` are carried from the previous slab, [from, end) are new. */
@@ -189,17 +193,56 @@ export async function createWalk(
     return slabScope.uniform(u, 'coarse-to-fine params');
   };
 
-  // Planned work per x layer: every refined block's closed box and halo, (k + 3)² points per layer.
+  // Past denseShare the walk decodes every point that is not a coarse sample (CoarseToFineOptions).
+  const refinedShare = plan.refined.length / plan.flags.length;
+  const everyPoint = refinedShare > opts.denseShare;
+  // Planned work per x layer: every refined block's closed box and halo, (k + 3)² points per layer,
+  // or every point of the layer that is not a coarse sample.
   const layerWeights = new Float64Array(dims[0]);
-  for (const id of plan.refined) {
-    const bx = Math.floor(id / blockYZ);
-    const last = Math.min(dims[0] - 1, lattice.fineIndex(0, bx + 1) + 1);
-    for (let x = Math.max(0, bx * k - 1); x <= last; x++) layerWeights[x] = layerWeights[x]! + (k + 3) ** 2;
+  if (everyPoint) {
+    for (let x = 0; x < dims[0]; x++) layerWeights[x] = layer - (lattice.isCoarse(0, x) ? lattice.coarse[1] * lattice.coarse[2] : 0);
+  } else {
+    for (const id of plan.refined) {
+      const bx = Math.floor(id / blockYZ);
+      const last = Math.min(dims[0] - 1, lattice.fineIndex(0, bx + 1) + 1);
+      for (let x = Math.max(0, bx * k - 1); x <= last; x++) layerWeights[x] = layerWeights[x]! + (k + 3) ** 2;
+    }
   }
   const progress = new WalkProgress(layerWeights, coarseIdx.length, options.onProgress);
   progress.start();
   // Blocks per submit: within the submit budget and the binding limit, at least one.
   const blocksPerSubmit = Math.max(1, Math.min(Math.floor(limits.maxPointsPerSubmit / perBlock), Math.floor(limits.maxBindingBytes / 4 / perBlock) - 1));
+
+  /** Decodes the points of layers [from, end) that are not coarse samples, in listed submits. */
+  const decodeEveryPoint = async ({ field, first, from, end, work }: SlabFill): Promise<number> => {
+    const indices = lattice.nonCoarseIndices(from, end);
+    const list = new Uint32Array(Math.min(limits.maxPointsPerSubmit, indices.length) + 1);
+    for (let done = 0; done < indices.length; ) {
+      const count = Math.min(limits.maxPointsPerSubmit, indices.length - done);
+      list[0] = count;
+      list.set(indices.subarray(done, done + count), 1);
+      const job = work.child();
+      try {
+        await gpuStage(device, 'density', async () => {
+          const points = job.upload(list.subarray(0, count + 1), STORAGE, 'lattice points');
+          const params = pointJobParams(job, { dims, bounds, mode: PointSource.List, count, outBase: first * layer });
+          const encoder = device.createCommandEncoder();
+          const pass = encoder.beginComputePass();
+          evaluator.encode(pass, job, { params, points, results: field, maxPoints: count }, maxPerDim);
+          pass.end();
+          device.queue.submit([encoder.finish()]);
+          await device.queue.onSubmittedWorkDone();
+        });
+      } finally {
+        job.destroy();
+      }
+      done += count;
+      progress.layers(from, end, done / indices.length);
+      throwIfAborted(options.signal);
+    }
+    if (!indices.length) progress.layers(from, end, 1);
+    return indices.length;
+  };
 
   const source = walkSource(scope, dims, coarseIdx.length, async ({ field, first, from, end, carry, work }) => {
     const count = (end - first) * layer;
@@ -213,6 +256,7 @@ export async function createWalk(
       carry(encoder);
       device.queue.submit([encoder.finish()]);
     });
+    if (everyPoint) return decodeEveryPoint({ field, first, from, end, carry, work });
     // Refined blocks whose closed box or halo reaches into the new layers [from, end).
     const blocks = from < end ? Array.from(plan.refined).filter((id) => {
       const bx = Math.floor(id / blockYZ);
@@ -257,7 +301,7 @@ export async function createWalk(
     );
     return new Uint32Array(countBytes!).reduce((a, b) => a + b, 0);
   });
-  return Object.assign(source, { kind: plan.kind });
+  return Object.assign(source, { kind: plan.kind, refinedShare, everyPoint });
 }
 
 /**

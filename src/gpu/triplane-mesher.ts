@@ -34,8 +34,8 @@ export interface TriplaneMesherOptions extends Partial<KernelLimits> {
   planes?: Float32Array;
 }
 
-/** What meshTriplane returns: the mesh, its colours and stats (peak live mesher bytes included). */
-export type GpuTriplaneMesh = TriplaneMesh & { stats: TriplaneMesh['stats'] & { peakBytes: number } };
+/** What meshTriplane returns: the mesh, its colours and stats (peak live mesher bytes and refined block share included). */
+export type GpuTriplaneMesh = TriplaneMesh & { stats: TriplaneMesh['stats'] & { peakBytes: number; refinedShare?: number } };
 
 /**
  * Meshes a TripoSR triplane on the GPU: decodes density on an R³ lattice (dense or coarse-to-fine),
@@ -102,6 +102,7 @@ export async function meshField(
       stats: {
         evaluations: walk.evaluations,
         walk: walk.kind,
+        ...(walk.refinedShare !== undefined && { refinedShare: walk.refinedShare }),
         peakBytes: memory.peak,
         ms: { decode: decodeMs + timings.field, march: timings.march, colour: timings.hook, readback: timings.readback },
       },

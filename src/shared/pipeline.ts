@@ -70,6 +70,8 @@ export interface PipelineStats {
    * ('certified'), or its gradient measured near the surface with a safety factor ('measured').
    */
   walkBound?: 'certified' | 'measured' | 'declared';
+  /** The share of blocks the adaptive search refined (past half, the GPU decodes every point instead). */
+  walkRefined?: number;
   /** The mesher's own peak of live GPU bytes (its buffers only; the model's are ORT's), when on the GPU. */
   mesherPeakBytes?: number;
   triplaneSource: 'gpu-buffer' | 'cpu';

@@ -30,8 +30,11 @@ describe('GPU mesher memory, chunked decoding and error scopes', () => {
   const weights = blobDecoder(12, triplane);
 
   it('streams slabs: the same mesh and exactly the planned evaluations at every slab size, with a lower peak', async () => {
-    for (const mode of ['dense', 'coarse-to-fine'] as const) {
-      const base = { resolution: mode === 'dense' ? 32 : 40, threshold: 25, mode };
+    // Coarse-to-fine both ways: gathering refined blocks (denseShare 1) and decoding every point.
+    const walks = [{ mode: 'dense' }, { mode: 'coarse-to-fine', coarseToFine: { denseShare: 1 } }, { mode: 'coarse-to-fine' }] as const;
+    for (const walk of walks) {
+      const mode = walk.mode;
+      const base = { resolution: mode === 'dense' ? 32 : 40, threshold: 25, ...walk };
       const whole = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, base));
       const split = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, ...SPLIT }));
       expectSameMesh(split, whole);

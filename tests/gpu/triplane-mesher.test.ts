@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import goldenDecoder from '../fixtures/goldens/decoder-torch.json';
+import { COARSE_TO_FINE_DEFAULTS } from '../../src/gpu/coarse-to-fine';
 import { DEFAULT_BOUNDS } from '../../src/gpu/constants';
 import { densityWalk } from '../../src/gpu/density-walk';
 import { analyticEvaluator } from '../../src/gpu/field-evaluator';
@@ -61,23 +62,33 @@ for (const limits of ['adapter', 'default'] as const) {
       gpu.colours.forEach((c, i) => expect(Math.abs(c - cpu.colours[i]!)).toBeLessThan(COLOUR_ABS));
     });
 
-    it('coarse-to-fine gives the identical mesh, and splitting changes nothing', async () => {
-      const base = { resolution: 40, threshold: 25, coarseToFine: { bound: triplaneWalkBound(triplane, weights) } };
-      const dense = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'dense' }));
-      const c2f = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'coarse-to-fine' }));
-      expect(c2f.positions).toEqual(dense.positions);
-      expect(c2f.indices).toEqual(dense.indices);
-      expect(c2f.colours).toEqual(dense.colours);
-      // A conservative bound refines every block of this fixture at 40³ (its raw stays within a few
-      // units of iso outside the blob); thin-features.test.ts asserts the savings on fixtures whose raw
-      // falls away from the surface, as TripoSR's does.
-      expect(c2f.stats.evaluations).toBeLessThanOrEqual(dense.stats.evaluations);
-      const split = await gpuCheck(t, () =>
-        meshTriplane(t.device, triplane, weights, { ...base, mode: 'coarse-to-fine', maxBindingBytes: 96 * 1024, maxWorkgroupsPerDimension: 8 }),
-      );
-      expect(split.positions).toEqual(dense.positions);
-      expect(split.indices).toEqual(dense.indices);
-    });
+    // Both ways of decoding refined points: gathering refined blocks (denseShare 1 never switches) and,
+    // past denseShare of the blocks refined, every point that is not a coarse sample.
+    for (const denseShare of [1, COARSE_TO_FINE_DEFAULTS.denseShare]) {
+      it(`coarse-to-fine gives the identical mesh, and splitting changes nothing (denseShare ${denseShare})`, async () => {
+        const bound = triplaneWalkBound(triplane, weights);
+        const base = { resolution: 40, threshold: 25, coarseToFine: { bound, denseShare } };
+        const dense = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'dense' }));
+        const c2f = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'coarse-to-fine' }));
+        expect(c2f.positions).toEqual(dense.positions);
+        expect(c2f.indices).toEqual(dense.indices);
+        expect(c2f.colours).toEqual(dense.colours);
+        // A conservative bound refines most blocks of this fixture at 40³ (its raw stays within a few
+        // units of iso outside the blob); thin-features.test.ts asserts the savings on fixtures whose raw
+        // falls away from the surface, as TripoSR's does.
+        expect(c2f.stats.refinedShare).toBeGreaterThan(COARSE_TO_FINE_DEFAULTS.denseShare);
+        expect(c2f.stats.evaluations).toBeLessThanOrEqual(dense.stats.evaluations);
+        // Decoding every point counts each lattice point once: the coarse samples are not decoded twice.
+        if (denseShare < 1) expect(c2f.stats.evaluations).toBe(dense.stats.evaluations);
+        const split = await gpuCheck(t, () =>
+          meshTriplane(t.device, triplane, weights, { ...base, mode: 'coarse-to-fine', maxBindingBytes: 96 * 1024, maxWorkgroupsPerDimension: 8, maxPointsPerSubmit: 3000 }),
+        );
+        expect(split.positions).toEqual(dense.positions);
+        expect(split.indices).toEqual(dense.indices);
+        expect(split.colours).toEqual(dense.colours);
+        expect(split.stats.evaluations).toBe(c2f.stats.evaluations);
+      });
+    }
 
     it('walks an analytic field: coarse-to-fine equals dense with fewer evaluations', async () => {
       const sphere = analyticEvaluator(t.device, 'fn field(p: vec3<f32>) -> f32 { return 0.5 - length(p * vec3<f32>(1.0, 1.3, 0.8)); }', { slope: 1.3 });

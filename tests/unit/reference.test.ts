@@ -165,6 +165,21 @@ describe('CPU density walk', () => {
     expect(lattice.plan(expValues, 1, declaredWalkBound(10.1 / h, { activation: 'exp' }), DEFAULT_BOUNDS).refined.length).toBe(64);
   });
 
+  it('lists the lattice points that are not coarse samples, for the GPU walk that decodes every point', () => {
+    const dims = [14, 9, 11] as const;
+    const lattice = new CoarseLattice([...dims], 4);
+    const coarse = new Set(lattice.coarsePointIndices());
+    const layer = dims[1] * dims[2];
+    for (const [first, end] of [[0, 14], [3, 9], [12, 14], [5, 5]] as const) {
+      const expected: number[] = [];
+      for (let i = first * layer; i < end * layer; i++) if (!coarse.has(i)) expected.push(i);
+      expect(Array.from(lattice.nonCoarseIndices(first, end))).toEqual(expected);
+    }
+    // Every point is either a coarse sample or listed; coarse samples sit at 0, 4, 8, … and the last index.
+    expect(lattice.nonCoarseIndices(0, 14).length + coarse.size).toBe(14 * 9 * 11);
+    expect(coarse.size).toBe(5 * 3 * 4);
+  });
+
   it('meshes a seeded triplane identically dense and coarse-to-fine', () => {
     const tp = smoothTriplane(3);
     const w = blobDecoder(4, tp);
