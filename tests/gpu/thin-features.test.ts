@@ -9,6 +9,10 @@ import { expectIdenticalMeshes } from '../helpers/mesh-identity';
 import { deepThinFixture, THIN_SLOPE, THIN_THRESHOLD, thinDecoder, thinFieldWgsl, thinTriplane } from '../helpers/thin-fixtures';
 import { gpuCheck, trackedDevice, type TrackedDevice } from './gpu-harness';
 
+// denseShare 1: these fixtures test the criterion and the gathered halo, so the walk must not switch
+// to decoding every point when the bound refines most blocks (that path is tested in triplane-mesher).
+const GATHER = { denseShare: 1 };
+
 describe('GPU coarse-to-fine keeps thin parts', () => {
   let t: TrackedDevice;
   beforeAll(async () => {
@@ -22,7 +26,7 @@ describe('GPU coarse-to-fine keeps thin parts', () => {
     const field = analyticEvaluator(t.device, thinFieldWgsl(r), { slope: THIN_SLOPE, scale: { activation: 'exp' } });
     const run = (mode: 'dense' | 'coarse-to-fine') =>
       gpuCheck(t, async () => {
-        const walked = await densityWalk(t.device, field, dims, DEFAULT_BOUNDS, THIN_THRESHOLD, { mode });
+        const walked = await densityWalk(t.device, field, dims, DEFAULT_BOUNDS, THIN_THRESHOLD, { mode, coarseToFine: GATHER });
         try {
           return { mesh: await marchingCubes(t.device, walked.field, dims, THIN_THRESHOLD, { bounds: DEFAULT_BOUNDS }), evaluations: walked.evaluations };
         } finally {
@@ -40,7 +44,7 @@ describe('GPU coarse-to-fine keeps thin parts', () => {
     const r = 48;
     const triplane = thinTriplane(r);
     const weights = thinDecoder();
-    const base = { resolution: r, threshold: THIN_THRESHOLD, coarseToFine: { bound: triplaneWalkBound(triplane, weights) } };
+    const base = { resolution: r, threshold: THIN_THRESHOLD, coarseToFine: { bound: triplaneWalkBound(triplane, weights), ...GATHER } };
     const dense = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'dense' }));
     const c2f = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'coarse-to-fine' }));
     expect(dense.indices.length).toBeGreaterThan(3000);
@@ -55,7 +59,7 @@ describe('GPU coarse-to-fine keeps thin parts', () => {
 
   it('a deep (10-layer) triplane decoder with a thin part at 32³: identical', async () => {
     const { triplane, weights } = deepThinFixture();
-    const base = { resolution: 32, threshold: THIN_THRESHOLD, coarseToFine: { bound: triplaneWalkBound(triplane, weights) } };
+    const base = { resolution: 32, threshold: THIN_THRESHOLD, coarseToFine: { bound: triplaneWalkBound(triplane, weights), ...GATHER } };
     const dense = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'dense' }));
     const c2f = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'coarse-to-fine' }));
     expect(dense.indices.length).toBeGreaterThan(3000);
