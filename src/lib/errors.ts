@@ -28,6 +28,8 @@ export type AppErrorCode =
   | 'image-url-refused'
   | 'camera-unavailable'
   | 'no-surface'
+  | 'export-invalid-mesh'
+  | 'export-too-large'
   | 'text-to-image-failed'
   | 'proxy-unconfigured';
 

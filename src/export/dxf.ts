@@ -1,0 +1,69 @@
+/**
+ * DXF for CAD tools: one 3DFACE per triangle (its fourth corner repeats the third, which is how
+ * DXF writes a triangle), Z up on z = 0, in the chosen unit recorded in $INSUNITS. The file is
+ * the minimal R12 layout (HEADER, ENTITIES, EOF) that every DXF reader accepts without handles.
+ */
+import type { Unit } from '../post/types';
+import type { ResultMesh } from '../shared/mesh';
+import { checkExportable } from './check';
+import { zUpOnBed } from './frame';
+import type { MeshExportOptions } from './options';
+import type { ExportedFile } from './types';
+
+/** $INSUNITS codes (AutoCAD DXF reference, HEADER section). */
+export const DXF_INSUNITS: Record<Unit, number> = { in: 1, mm: 4, cm: 5, m: 6 };
+
+/** Writes `mesh` (in `options.unit`) as DXF 3DFACE entities, Z up, on z = 0. */
+export function exportDxf(
+  mesh: ResultMesh,
+  options: Pick<MeshExportOptions, 'unit' | 'name'>,
+): ExportedFile {
+  checkExportable(mesh, 'dxf');
+  const p = zUpOnBed(mesh.positions);
+  const min = [Infinity, Infinity, Infinity];
+  const max = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < p.length; i++) {
+    min[i % 3] = Math.min(min[i % 3]!, p[i]!);
+    max[i % 3] = Math.max(max[i % 3]!, p[i]!);
+  }
+  const out: string[] = [];
+  const group = (code: number, value: string | number) => out.push(String(code), String(value));
+  const point = (code: number, xyz: number[]) => xyz.forEach((v, k) => group(code + k * 10, num(v)));
+
+  group(0, 'SECTION');
+  group(2, 'HEADER');
+  group(9, '$ACADVER');
+  group(1, 'AC1009');
+  group(9, '$INSUNITS');
+  group(70, DXF_INSUNITS[options.unit]);
+  group(9, '$MEASUREMENT');
+  group(70, options.unit === 'in' ? 0 : 1);
+  group(9, '$EXTMIN');
+  point(10, min);
+  group(9, '$EXTMAX');
+  point(10, max);
+  group(0, 'ENDSEC');
+
+  group(0, 'SECTION');
+  group(2, 'ENTITIES');
+  const ix = mesh.indices;
+  for (let t = 0; t < ix.length; t += 3) {
+    group(0, '3DFACE');
+    group(8, 'CADLift');
+    const corners = [ix[t]!, ix[t + 1]!, ix[t + 2]!, ix[t + 2]!];
+    corners.forEach((v, k) => point(10 + k, [p[v * 3]!, p[v * 3 + 1]!, p[v * 3 + 2]!]));
+  }
+  group(0, 'ENDSEC');
+  group(0, 'EOF');
+  out.push('');
+  return {
+    bytes: new TextEncoder().encode(out.join('\n')),
+    mime: 'image/vnd.dxf',
+    extension: 'dxf',
+    warnings: [],
+  };
+}
+
+function num(value: number): string {
+  return String(Number(value.toPrecision(9)) + 0);
+}

@@ -1,0 +1,78 @@
+/** The download menu's entry point: one mesh, any format. */
+import type { ResultMesh } from '../shared/mesh';
+import { exportDxf } from './dxf';
+import { exportGlb } from './glb';
+import { exportObj } from './obj';
+import { MESH_EXPORT_DEFAULTS, type MeshExportOptions } from './options';
+import { exportPly } from './ply';
+import { exportStep } from './step';
+import { exportStl } from './stl';
+import { export3mf } from './three-mf';
+import type { ExportedFile, ExportFormat, ExportOptions } from './types';
+import { exportUsdz } from './usdz';
+
+/**
+ * Writes `mesh`, whose coordinates are in `options.unit` (glTF frame, Y up), as `format`. Throws
+ * AppError 'no-surface' (no triangles), 'export-invalid-mesh' (NaN coordinates) or, for STEP,
+ * 'export-too-large' (more faces than `stepMaxFaces`, default 20,000).
+ *
+ * @example
+ * const file = await exportMesh('stl', processed.mesh, { unit: 'mm', name: 'coffee' });
+ * const blob = new Blob([file.bytes], { type: file.mime });
+ */
+export async function exportMesh(
+  format: ExportFormat,
+  mesh: ResultMesh,
+  options: ExportOptions & Partial<MeshExportOptions>,
+): Promise<ExportedFile> {
+  const settings: MeshExportOptions = { ...MESH_EXPORT_DEFAULTS, ...options };
+  switch (format) {
+    case 'glb':
+      return exportGlb(mesh, settings);
+    case 'obj':
+      return exportObj(mesh, settings);
+    case 'stl':
+      return exportStl(mesh, settings);
+    case 'ply':
+      return exportPly(mesh, settings);
+    case '3mf':
+      return export3mf(mesh, settings);
+    case 'usdz':
+      return exportUsdz(mesh, settings);
+    case 'step':
+      return exportStep(mesh, settings);
+    case 'dxf':
+      return exportDxf(mesh, settings);
+  }
+}
+
+/** File extension of each format, without the dot. */
+export const EXPORT_EXTENSIONS: Record<ExportFormat, string> = {
+  glb: 'glb',
+  obj: 'obj',
+  stl: 'stl',
+  ply: 'ply',
+  '3mf': '3mf',
+  usdz: 'usdz',
+  step: 'step',
+  dxf: 'dxf',
+};
+
+/**
+ * A download name from the object, the processing and the format, safe on every file system:
+ * `exportFileName('Coffee mug', 'printable 50k', 'stl')` gives `coffee-mug-printable-50k.stl`.
+ */
+export function exportFileName(object: string, processing: string, format: ExportFormat): string {
+  const base = [slug(object) || 'model', slug(processing)].filter(Boolean).join('-');
+  return `${base.slice(0, 80).replace(/-+$/, '')}.${EXPORT_EXTENSIONS[format]}`;
+}
+
+/** Lower-case ASCII letters and digits joined by single dashes (accents dropped, not the letters). */
+function slug(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}

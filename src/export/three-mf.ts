@@ -1,0 +1,121 @@
+/**
+ * 3MF for slicers (3MF Core spec 1.3 and its Materials extension): a zip of [Content_Types].xml,
+ * _rels/.rels and 3D/3dmodel.model; Z up on z = 0, millimetres, vertices welded by position so a
+ * watertight mesh reads as manifold, colours per triangle corner through `m:colorgroup`.
+ * https://github.com/3MFConsortium/spec_core, https://github.com/3MFConsortium/spec_materials
+ */
+import { strToU8, zipSync } from 'fflate';
+import { METRES_PER_UNIT } from '../post/types';
+import type { ResultMesh } from '../shared/mesh';
+import { checkExportable } from './check';
+import { zUpOnBed } from './frame';
+import type { MeshExportOptions } from './options';
+import { toByte } from './ply';
+import type { ExportedFile } from './types';
+import { isClosed, openEdgeCount, weldByPosition } from './weld';
+
+const CONTENT_TYPES = `<?xml version="1.0" encoding="UTF-8"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
+ <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
+ <Default Extension="model" ContentType="application/vnd.ms-package.3dmanufacturing-3dmodel+xml"/>
+</Types>
+`;
+
+const RELS = `<?xml version="1.0" encoding="UTF-8"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+ <Relationship Target="/3D/3dmodel.model" Id="rel0" Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/>
+</Relationships>
+`;
+
+/**
+ * Writes `mesh` (in `options.unit`) as 3MF in millimetres. A closed mesh becomes an object of
+ * type "model" (a printable solid); an open one type "surface", since the spec requires a "model"
+ * to be manifold, and the file carries a warning.
+ */
+export function export3mf(
+  mesh: ResultMesh,
+  options: Pick<MeshExportOptions, 'unit' | 'name' | 'closed'>,
+): ExportedFile {
+  checkExportable(mesh, '3mf');
+  const warnings: string[] = [];
+  const positions = zUpOnBed(mesh.positions, METRES_PER_UNIT[options.unit] / METRES_PER_UNIT.mm);
+  const welded = weldByPosition(positions, mesh.indices);
+  if (welded.indices.length === 0) {
+    throw new Error('export3mf: every triangle is degenerate.');
+  }
+  const closed = options.closed ?? isClosed(welded);
+  if (!closed) {
+    const open = openEdgeCount(welded.indices, welded.positions.length / 3);
+    warnings.push(
+      `The mesh is open (${open.toLocaleString('en')} open edges), so the 3MF holds a surface, not a solid; use "Make printable" for a model a slicer can fill.`,
+    );
+  }
+
+  // One colour entry per distinct 8-bit colour: the file stays small and colours stay exact.
+  const colourIndex = new Map<string, number>();
+  const colourOf = (vertex: number): number => {
+    const c = mesh.colours;
+    const hex = `#${[0, 1, 2].map((k) => toByte(c[vertex * 3 + k]!).toString(16).padStart(2, '0')).join('').toUpperCase()}`;
+    let id = colourIndex.get(hex);
+    if (id === undefined) colourIndex.set(hex, (id = colourIndex.size));
+    return id;
+  };
+
+  const out: string[] = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<model unit="millimeter" xml:lang="en-US" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02" xmlns:m="http://schemas.microsoft.com/3dmanufacturing/material/2015/02">',
+    ` <metadata name="Title">${xml(options.name || 'CADLift model')}</metadata>`,
+    ' <metadata name="Application">CADLift</metadata>',
+    ' <resources>',
+  ];
+  const triangles: string[] = [];
+  const { indices, sourceTriangle } = welded;
+  for (let t = 0; t < sourceTriangle.length; t++) {
+    const s = sourceTriangle[t]!;
+    const p1 = colourOf(mesh.indices[s * 3]!);
+    const p2 = colourOf(mesh.indices[s * 3 + 1]!);
+    const p3 = colourOf(mesh.indices[s * 3 + 2]!);
+    triangles.push(
+      `    <triangle v1="${indices[t * 3]}" v2="${indices[t * 3 + 1]}" v3="${indices[t * 3 + 2]}" p1="${p1}" p2="${p2}" p3="${p3}"/>`,
+    );
+  }
+  out.push('  <m:colorgroup id="1">');
+  for (const hex of colourIndex.keys()) out.push(`   <m:color color="${hex}"/>`);
+  out.push('  </m:colorgroup>');
+  out.push(
+    `  <object id="2" type="${closed ? 'model' : 'surface'}" pid="1" pindex="0" name="${xml(options.name || 'CADLift model')}">`,
+    '   <mesh>',
+    '    <vertices>',
+  );
+  const p = welded.positions;
+  for (let v = 0; v < p.length; v += 3) {
+    out.push(`     <vertex x="${mm(p[v]!)}" y="${mm(p[v + 1]!)}" z="${mm(p[v + 2]!)}"/>`);
+  }
+  out.push('    </vertices>', '    <triangles>', ...triangles, '    </triangles>', '   </mesh>');
+  out.push('  </object>', ' </resources>', ' <build>', '  <item objectid="2"/>', ' </build>', '</model>', '');
+
+  const bytes = zipSync(
+    {
+      '[Content_Types].xml': strToU8(CONTENT_TYPES),
+      '_rels/.rels': strToU8(RELS),
+      '3D/3dmodel.model': strToU8(out.join('\n')),
+    },
+    { level: 6 },
+  );
+  if (welded.collapsed > 0) {
+    warnings.push(`Left out ${welded.collapsed.toLocaleString('en')} triangles with no area.`);
+  }
+  return { bytes, mime: 'model/3mf', extension: '3mf', warnings };
+}
+
+/** Millimetres to 0.1 µm, far finer than any printer, which keeps the file short. */
+function mm(value: number): string {
+  return String(Math.round(value * 1e4) / 1e4);
+}
+
+function xml(text: string): string {
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
+}
