@@ -52,12 +52,12 @@ export function export3mf(
   }
 
   // One colour entry per distinct 8-bit colour: the file stays small and colours stay exact.
-  const colourIndex = new Map<string, number>();
+  const colourIndex = new Map<number, number>();
   const colourOf = (vertex: number): number => {
     const c = mesh.colours;
-    const hex = `#${[0, 1, 2].map((k) => toByte(c[vertex * 3 + k]!).toString(16).padStart(2, '0')).join('').toUpperCase()}`;
-    let id = colourIndex.get(hex);
-    if (id === undefined) colourIndex.set(hex, (id = colourIndex.size));
+    const rgb = (toByte(c[vertex * 3]!) << 16) | (toByte(c[vertex * 3 + 1]!) << 8) | toByte(c[vertex * 3 + 2]!);
+    let id = colourIndex.get(rgb);
+    if (id === undefined) colourIndex.set(rgb, (id = colourIndex.size));
     return id;
   };
 
@@ -80,7 +80,9 @@ export function export3mf(
     );
   }
   out.push('  <m:colorgroup id="1">');
-  for (const hex of colourIndex.keys()) out.push(`   <m:color color="${hex}"/>`);
+  for (const rgb of colourIndex.keys()) {
+    out.push(`   <m:color color="#${rgb.toString(16).padStart(6, '0').toUpperCase()}"/>`);
+  }
   out.push('  </m:colorgroup>');
   out.push(
     `  <object id="2" type="${closed ? 'model' : 'surface'}" pid="1" pindex="0" name="${xml(options.name || 'CADLift model')}">`,

@@ -122,3 +122,39 @@ export function zUpBounds(mesh: ResultMesh, scale = 1): { min: number[]; max: nu
     max: [max[0]! * scale, -min[2]! * scale, (max[1]! - min[1]!) * scale],
   };
 }
+
+/**
+ * A closed torus of `rings` × `segments` quads (2·rings·segments triangles, no degenerate ones),
+ * tube radius `tube` around a ring of radius `radius` in the XZ plane, coloured by angle: a stand-in
+ * for a processed mesh of a chosen size.
+ */
+export function torus(rings: number, segments: number, radius = 30, tube = 10): ResultMesh {
+  const positions: number[] = [];
+  const normals: number[] = [];
+  const colours: number[] = [];
+  const indices: number[] = [];
+  for (let i = 0; i < rings; i++) {
+    const u = (i / rings) * 2 * Math.PI;
+    for (let j = 0; j < segments; j++) {
+      const v = (j / segments) * 2 * Math.PI;
+      const n = [Math.cos(v) * Math.cos(u), Math.sin(v), Math.cos(v) * Math.sin(u)];
+      normals.push(...n);
+      positions.push(radius * Math.cos(u) + tube * n[0]!, tube + tube * n[1]!, radius * Math.sin(u) + tube * n[2]!);
+      colours.push(i / rings, j / segments, 0.5);
+    }
+  }
+  const id = (i: number, j: number) => (i % rings) * segments + (j % segments);
+  for (let i = 0; i < rings; i++) {
+    for (let j = 0; j < segments; j++) {
+      const [a, b, c, d] = [id(i, j), id(i + 1, j), id(i + 1, j + 1), id(i, j + 1)];
+      // Increasing u runs +X → +Z (clockwise from +Y), increasing v outward-then-up: a, d, c is outward.
+      indices.push(a, d, c, a, c, b);
+    }
+  }
+  return {
+    positions: new Float32Array(positions),
+    normals: new Float32Array(normals),
+    colours: new Float32Array(colours),
+    indices: new Uint32Array(indices),
+  };
+}
