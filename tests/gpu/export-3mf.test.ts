@@ -1,8 +1,12 @@
-/** 3MF read back by three.js's 3MFLoader, which parses XML with DOMParser: hence the browser. */
+/**
+ * 3MF read back by three.js's 3MFLoader, which parses XML with DOMParser: hence the browser. Also
+ * proves every exporter runs in a module Worker, where the app runs them and there is no DOM.
+ */
 import { BufferGeometry, Group, Mesh } from 'three';
 import { ThreeMFLoader } from 'three/examples/jsm/loaders/3MFLoader.js';
 import { describe, expect, it } from 'vitest';
 import { exportMesh } from '../../src/export/export-mesh';
+import { EXPORT_FORMATS } from '../../src/export/types';
 import { srgbToLinear } from '../../src/lib/colour';
 import { bounds, colouredCube, icosphere, sideColour, zUpBounds } from '../helpers/export-fixtures';
 
@@ -48,5 +52,26 @@ describe('3MF read back by ThreeMFLoader', () => {
     expect(max[2]).toBeCloseTo(40, 3);
     const box = read((await exportMesh('3mf', colouredCube(true), { unit: 'mm', name: 'box' })).bytes);
     expect(box[0]!.getAttribute('position').count).toBe(30);
+  });
+});
+
+describe('exporters in a Web Worker', () => {
+  it('write every format without a DOM', async () => {
+    const worker = new Worker(new URL('./export-worker.ts', import.meta.url), { type: 'module' });
+    try {
+      const reply = await new Promise<{ sizes?: Record<string, number>; hasDocument?: boolean; error?: string }>(
+        (resolve, reject) => {
+          worker.onmessage = (event) => resolve(event.data);
+          worker.onerror = (event) => reject(new Error(event.message));
+          worker.postMessage('go');
+        },
+      );
+      expect(reply.error).toBeUndefined();
+      expect(reply.hasDocument).toBe(false);
+      expect(Object.keys(reply.sizes!)).toEqual([...EXPORT_FORMATS]);
+      for (const size of Object.values(reply.sizes!)) expect(size).toBeGreaterThan(1000);
+    } finally {
+      worker.terminate();
+    }
   });
 });
