@@ -8,6 +8,7 @@ import type { ResultMesh } from '../shared/mesh';
 import { checkExportable } from './check';
 import { zUpOnBed } from './frame';
 import type { MeshExportOptions } from './options';
+import { TextWriter } from './text-writer';
 import type { ExportedFile } from './types';
 
 /** $INSUNITS codes (AutoCAD DXF reference, HEADER section). */
@@ -26,8 +27,8 @@ export function exportDxf(
     min[i % 3] = Math.min(min[i % 3]!, p[i]!);
     max[i % 3] = Math.max(max[i % 3]!, p[i]!);
   }
-  const out: string[] = [];
-  const group = (code: number, value: string | number) => out.push(String(code), String(value));
+  const out = new TextWriter();
+  const group = (code: number, value: string | number) => out.line(`${code}\n${value}`);
   const point = (code: number, xyz: number[]) => xyz.forEach((v, k) => group(code + k * 10, num(v)));
 
   group(0, 'SECTION');
@@ -55,9 +56,8 @@ export function exportDxf(
   }
   group(0, 'ENDSEC');
   group(0, 'EOF');
-  out.push('');
   return {
-    bytes: new TextEncoder().encode(out.join('\n')),
+    bytes: out.bytes(),
     mime: 'image/vnd.dxf',
     extension: 'dxf',
     warnings: [],

@@ -5,6 +5,7 @@
 import type { ResultMesh } from '../shared/mesh';
 import { checkExportable } from './check';
 import { asciiName, type MeshExportOptions } from './options';
+import { TextWriter } from './text-writer';
 import type { ExportedFile } from './types';
 
 /** Writes `mesh` as a single .obj with positions, vertex colours, normals and faces. */
@@ -15,30 +16,28 @@ export function exportObj(
   checkExportable(mesh, 'obj');
   const { positions, normals, colours, indices } = mesh;
   const vertexCount = positions.length / 3;
-  const lines: string[] = [
-    '# CADLift',
-    `# units: ${options.unit}, Y up; vertex colours are sRGB`,
-    `o ${asciiName(options.name).replace(/\s+/g, '_')}`,
-  ];
+  const lines = new TextWriter();
+  lines.line('# CADLift');
+  lines.line(`# units: ${options.unit}, Y up; vertex colours are sRGB`);
+  lines.line(`o ${asciiName(options.name).replace(/\s+/g, '_')}`);
   for (let v = 0; v < vertexCount; v++) {
     const i = v * 3;
-    lines.push(
+    lines.line(
       `v ${num(positions[i]!)} ${num(positions[i + 1]!)} ${num(positions[i + 2]!)} ${colour(colours[i]!)} ${colour(colours[i + 1]!)} ${colour(colours[i + 2]!)}`,
     );
   }
   for (let v = 0; v < vertexCount; v++) {
     const i = v * 3;
-    lines.push(`vn ${unit(normals[i]!)} ${unit(normals[i + 1]!)} ${unit(normals[i + 2]!)}`);
+    lines.line(`vn ${unit(normals[i]!)} ${unit(normals[i + 1]!)} ${unit(normals[i + 2]!)}`);
   }
   for (let t = 0; t < indices.length; t += 3) {
     const a = indices[t]! + 1;
     const b = indices[t + 1]! + 1;
     const c = indices[t + 2]! + 1;
-    lines.push(`f ${a}//${a} ${b}//${b} ${c}//${c}`);
+    lines.line(`f ${a}//${a} ${b}//${b} ${c}//${c}`);
   }
-  lines.push('');
   return {
-    bytes: new TextEncoder().encode(lines.join('\n')),
+    bytes: lines.bytes(),
     mime: 'model/obj',
     extension: 'obj',
     warnings: [],

@@ -11,6 +11,7 @@ import type { ResultMesh } from '../shared/mesh';
 import { checkExportable } from './check';
 import { faceNormal, zUpOnBed } from './frame';
 import { asciiName, MESH_EXPORT_DEFAULTS, STEP_SAFE_FACES, type MeshExportOptions } from './options';
+import { TextWriter } from './text-writer';
 import type { ExportedFile } from './types';
 import { isClosed, weldByPosition } from './weld';
 
@@ -58,11 +59,20 @@ export function exportStep(
   }
 
   const name = step(asciiName(options.name));
-  const lines: string[] = [];
+  const out = new TextWriter();
+  const timestamp = new Date().toISOString().slice(0, 19);
+  out.line('ISO-10303-21;');
+  out.line('HEADER;');
+  out.line("FILE_DESCRIPTION(('CADLift mesh as a faceted B-rep'),'2;1');");
+  out.line(`FILE_NAME('${name}.step','${timestamp}',(''),(''),'CADLift','CADLift','');`);
+  out.line("FILE_SCHEMA(('AUTOMOTIVE_DESIGN { 1 0 10303 214 1 1 1 1 }'));");
+  out.line('ENDSEC;');
+  out.line('DATA;');
   let next = 1;
+  // `#{-n}` in an entity refers to the entity written n before it.
   const add = (entity: string): number => {
     const id = next++;
-    lines.push(`#${id}=${entity.replace(/#\{(-\d+)\}/g, (_, d: string) => `#${id + Number(d)}`)};`);
+    out.line(`#${id}=${entity.replace(/#\{(-\d+)\}/g, (_, d: string) => `#${id + Number(d)}`)};`);
     return id;
   };
 
@@ -136,21 +146,9 @@ export function exportStep(
   }
   add(`SHAPE_DEFINITION_REPRESENTATION(#${definitionShape},#${representation})`);
 
-  const timestamp = new Date().toISOString().slice(0, 19);
-  const text = [
-    'ISO-10303-21;',
-    'HEADER;',
-    `FILE_DESCRIPTION(('CADLift mesh as a faceted B-rep'),'2;1');`,
-    `FILE_NAME('${name}.step','${timestamp}',(''),(''),'CADLift','CADLift','');`,
-    "FILE_SCHEMA(('AUTOMOTIVE_DESIGN { 1 0 10303 214 1 1 1 1 }'));",
-    'ENDSEC;',
-    'DATA;',
-    ...lines,
-    'ENDSEC;',
-    'END-ISO-10303-21;',
-    '',
-  ].join('\n');
-  return { bytes: new TextEncoder().encode(text), mime: 'model/step', extension: 'step', warnings };
+  out.line('ENDSEC;');
+  out.line('END-ISO-10303-21;');
+  return { bytes: out.bytes(), mime: 'model/step', extension: 'step', warnings };
 }
 
 /**

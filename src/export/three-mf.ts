@@ -11,6 +11,7 @@ import { checkExportable } from './check';
 import { zUpOnBed } from './frame';
 import type { MeshExportOptions } from './options';
 import { toByte } from './ply';
+import { TextWriter } from './text-writer';
 import type { ExportedFile } from './types';
 import { isClosed, openEdgeCount, weldByPosition } from './weld';
 
@@ -61,46 +62,54 @@ export function export3mf(
     return id;
   };
 
-  const out: string[] = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    '<model unit="millimeter" xml:lang="en-US" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02" xmlns:m="http://schemas.microsoft.com/3dmanufacturing/material/2015/02">',
-    ` <metadata name="Title">${xml(options.name || 'CADLift model')}</metadata>`,
-    ' <metadata name="Application">CADLift</metadata>',
-    ' <resources>',
-  ];
-  const triangles: string[] = [];
   const { indices, sourceTriangle } = welded;
+  const corners = new Uint32Array(indices.length);
   for (let t = 0; t < sourceTriangle.length; t++) {
-    const s = sourceTriangle[t]!;
-    const p1 = colourOf(mesh.indices[s * 3]!);
-    const p2 = colourOf(mesh.indices[s * 3 + 1]!);
-    const p3 = colourOf(mesh.indices[s * 3 + 2]!);
-    triangles.push(
-      `    <triangle v1="${indices[t * 3]}" v2="${indices[t * 3 + 1]}" v3="${indices[t * 3 + 2]}" p1="${p1}" p2="${p2}" p3="${p3}"/>`,
-    );
+    for (let k = 0; k < 3; k++) corners[t * 3 + k] = colourOf(mesh.indices[sourceTriangle[t]! * 3 + k]!);
   }
-  out.push('  <m:colorgroup id="1">');
-  for (const rgb of colourIndex.keys()) {
-    out.push(`   <m:color color="#${rgb.toString(16).padStart(6, '0').toUpperCase()}"/>`);
-  }
-  out.push('  </m:colorgroup>');
-  out.push(
-    `  <object id="2" type="${closed ? 'model' : 'surface'}" pid="1" pindex="0" name="${xml(options.name || 'CADLift model')}">`,
-    '   <mesh>',
-    '    <vertices>',
+
+  const name = xml(options.name || 'CADLift model');
+  const out = new TextWriter();
+  out.line('<?xml version="1.0" encoding="UTF-8"?>');
+  out.line(
+    '<model unit="millimeter" xml:lang="en-US" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02" xmlns:m="http://schemas.microsoft.com/3dmanufacturing/material/2015/02">',
   );
+  out.line(` <metadata name="Title">${name}</metadata>`);
+  out.line(' <metadata name="Application">CADLift</metadata>');
+  out.line(' <resources>');
+  out.line('  <m:colorgroup id="1">');
+  for (const rgb of colourIndex.keys()) {
+    out.line(`   <m:color color="#${rgb.toString(16).padStart(6, '0').toUpperCase()}"/>`);
+  }
+  out.line('  </m:colorgroup>');
+  out.line(`  <object id="2" type="${closed ? 'model' : 'surface'}" pid="1" pindex="0" name="${name}">`);
+  out.line('   <mesh>');
+  out.line('    <vertices>');
   const p = welded.positions;
   for (let v = 0; v < p.length; v += 3) {
-    out.push(`     <vertex x="${mm(p[v]!)}" y="${mm(p[v + 1]!)}" z="${mm(p[v + 2]!)}"/>`);
+    out.line(`     <vertex x="${mm(p[v]!)}" y="${mm(p[v + 1]!)}" z="${mm(p[v + 2]!)}"/>`);
   }
-  out.push('    </vertices>', '    <triangles>', ...triangles, '    </triangles>', '   </mesh>');
-  out.push('  </object>', ' </resources>', ' <build>', '  <item objectid="2"/>', ' </build>', '</model>', '');
+  out.line('    </vertices>');
+  out.line('    <triangles>');
+  for (let t = 0; t < indices.length; t += 3) {
+    out.line(
+      `     <triangle v1="${indices[t]}" v2="${indices[t + 1]}" v3="${indices[t + 2]}" p1="${corners[t]}" p2="${corners[t + 1]}" p3="${corners[t + 2]}"/>`,
+    );
+  }
+  out.line('    </triangles>');
+  out.line('   </mesh>');
+  out.line('  </object>');
+  out.line(' </resources>');
+  out.line(' <build>');
+  out.line('  <item objectid="2"/>');
+  out.line(' </build>');
+  out.line('</model>');
 
   const bytes = zipSync(
     {
       '[Content_Types].xml': strToU8(CONTENT_TYPES),
       '_rels/.rels': strToU8(RELS),
-      '3D/3dmodel.model': strToU8(out.join('\n')),
+      '3D/3dmodel.model': out.bytes(),
     },
     { level: 6 },
   );
