@@ -111,7 +111,8 @@ export function export3mf(
       '_rels/.rels': strToU8(RELS),
       '3D/3dmodel.model': out.bytes(),
     },
-    { level: 6 },
+    // Level 3: a third of level 6's time for a file 3 % larger (56 MB of XML: 1.6 s against 5.6 s).
+    { level: 3 },
   );
   if (welded.collapsed > 0) {
     warnings.push(`Left out ${welded.collapsed.toLocaleString('en')} triangles with no area.`);

@@ -66,17 +66,23 @@ export function weldByPosition(positions: ArrayLike<number>, indices: Uint32Arra
 
 /** Edges used by other than exactly two triangles (0 for a closed mesh). */
 export function openEdgeCount(indices: Uint32Array, vertexCount: number): number {
-  const uses = new Map<number, number>();
+  // Sorting a typed array of edge keys is several times faster than counting in a Map at 1M edges.
+  const keys = new Float64Array(indices.length);
   for (let t = 0; t < indices.length; t += 3) {
     for (let k = 0; k < 3; k++) {
       const a = indices[t + k]!;
       const b = indices[t + ((k + 1) % 3)]!;
-      const key = a < b ? a * vertexCount + b : b * vertexCount + a;
-      uses.set(key, (uses.get(key) ?? 0) + 1);
+      keys[t + k] = a < b ? a * vertexCount + b : b * vertexCount + a;
     }
   }
+  keys.sort();
   let open = 0;
-  for (const n of uses.values()) if (n !== 2) open++;
+  for (let i = 0; i < keys.length; ) {
+    let j = i + 1;
+    while (j < keys.length && keys[j] === keys[i]) j++;
+    if (j - i !== 2) open++;
+    i = j;
+  }
   return open;
 }
 
