@@ -43,6 +43,9 @@ export async function exportMesh(
       return exportStep(mesh, settings);
     case 'dxf':
       return exportDxf(mesh, settings);
+    default:
+      // A format name from outside TypeScript (a stored setting, a message) that is not one of ours.
+      throw new Error(`exportMesh: unknown format ${String(format satisfies never)}.`);
   }
 }
 

@@ -142,7 +142,9 @@ export function exportStep(
   } else {
     const shell = add(`OPEN_SHELL('',${faceList})`);
     const model = add(`SHELL_BASED_SURFACE_MODEL('${name}',(#${shell}))`);
-    representation = add(`MANIFOLD_SURFACE_SHAPE_REPRESENTATION('${name}',(#${model},#${placement}),#${context})`);
+    // A plain SHAPE_REPRESENTATION: MANIFOLD_SURFACE_SHAPE_REPRESENTATION's rules allow only
+    // EDGE_LOOP and VERTEX_LOOP bounds, not the POLY_LOOPs of a faceted surface.
+    representation = add(`SHAPE_REPRESENTATION('${name}',(#${model},#${placement}),#${context})`);
   }
   add(`SHAPE_DEFINITION_REPRESENTATION(#${definitionShape},#${representation})`);
 

@@ -65,6 +65,7 @@ describe('STEP', () => {
     expect(text).toContain('SI_UNIT(.MILLI.,.METRE.)');
     expect(count(text, 'CLOSED_SHELL')).toBe(1);
     expect(count(text, 'FACETED_BREP')).toBe(1);
+    expect(count(text, 'FACETED_BREP_SHAPE_REPRESENTATION')).toBe(1);
     expect(count(text, 'OPEN_SHELL')).toBe(0);
     expect(count(text, 'FACE_SURFACE')).toBe(12);
     expect(count(text, 'CARTESIAN_POINT')).toBe(8 + 1); // welded corners + the placement's origin
@@ -83,6 +84,7 @@ describe('STEP', () => {
     const text = new TextDecoder().decode(file.bytes);
     expect(count(text, 'OPEN_SHELL')).toBe(1);
     expect(count(text, 'SHELL_BASED_SURFACE_MODEL')).toBe(1);
+    expect(count(text, 'SHAPE_REPRESENTATION')).toBe(1);
     expect(count(text, 'CLOSED_SHELL')).toBe(0);
     expect(file.warnings.join(' ')).toMatch(/open/);
     const { positions, indices } = readStep(file.bytes);
