@@ -187,6 +187,10 @@ describe('exportMesh', () => {
     }
   });
 
+  it('rejects a format it does not know', async () => {
+    await expect(exportMesh('fbx' as never, colouredCube(), { unit: 'mm', name: 'x' })).rejects.toThrow(/unknown format fbx/);
+  });
+
   it('does not change the mesh it is given', async () => {
     const mesh = colouredCube();
     for (const format of EXPORT_FORMATS) await exportMesh(format, mesh, { unit: 'cm', name: 'x' });

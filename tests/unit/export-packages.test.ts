@@ -1,4 +1,6 @@
 import { unzipSync } from 'fflate';
+import { Mesh } from 'three';
+import { USDLoader } from 'three/examples/jsm/loaders/USDLoader.js';
 import { describe, expect, it } from 'vitest';
 import { exportMesh } from '../../src/export/export-mesh';
 import { connectDisplayColor, DISPLAY_COLOR_READER } from '../../src/export/usdz';
@@ -104,6 +106,23 @@ describe('USDZ', () => {
     const colours = usdaArray(geometry, 'color3f[] primvars:displayColor');
     expect(colours.length).toBe(mesh.colours.length);
     colours.forEach((c, i) => expect(c).toBeCloseTo(srgbToLinear(mesh.colours[i]!), 5));
+  });
+
+  it("reads back in three.js's USDLoader: every triangle, in metres, Y up", async () => {
+    const mesh = icosphere(2, 50, [0, 50, 0]);
+    const file = await exportMesh('usdz', mesh, { unit: 'mm', name: 'ball' });
+    const group = new USDLoader().parse(file.bytes.buffer.slice(file.bytes.byteOffset) as ArrayBuffer);
+    const meshes: Mesh[] = [];
+    group.traverse((object) => {
+      if ((object as Mesh).isMesh) meshes.push(object as Mesh);
+    });
+    expect(meshes.length).toBe(1);
+    const position = meshes[0]!.geometry.getAttribute('position');
+    // The loader unrolls the faces: three corners per triangle.
+    expect(position.count).toBe(mesh.indices.length);
+    const { min, max } = bounds(position.array);
+    [-0.05, 0, -0.05].forEach((v, k) => expect(min[k]).toBeCloseTo(v, 5));
+    [0.05, 0.1, 0.05].forEach((v, k) => expect(max[k]).toBeCloseTo(v, 5));
   });
 
   it('refuses exporter output it does not recognise rather than writing a white model', () => {
