@@ -18,38 +18,84 @@ export function boundaryLoops(mesh: WorkMesh, edges: EdgeTable = buildEdges(mesh
   const cursor = start.slice(0, n);
   for (let h = 0; h < halfCount; h++) if (edgeUse(edges, edges.edgeOf[h]!) === 1) out[cursor[ix[h]!]!++] = h;
   const used = new Uint8Array(out.length);
-  const loops: Uint32Array[] = [];
-  let open = 0;
-  const takeFrom = (v: number): number => {
-    for (let i = start[v]!; i < start[v + 1]!; i++) {
-      if (!used[i]) {
-        used[i] = 1;
-        return out[i]!;
-      }
-    }
+  const slotOf = new Int32Array(halfCount).fill(-1);
+  for (let i = 0; i < out.length; i++) slotOf[out[i]!] = i;
+  const take = (h: number): number => {
+    const slot = slotOf[h]!;
+    if (slot < 0 || used[slot]) return -1;
+    used[slot] = 1;
+    return h;
+  };
+  const takeAny = (v: number): number => {
+    for (let i = start[v]!; i < start[v + 1]!; i++) if (!used[i]) return take(out[i]!);
     return -1;
   };
+  const loops: Uint32Array[] = [];
+  let open = 0;
   for (let i = 0; i < out.length; i++) {
     if (used[i]) continue;
     used[i] = 1;
     const first = ix[out[i]!]!;
-    const loop: number[] = [first];
+    const chain: number[] = [first];
     let h = out[i]!;
     let closed = false;
     for (;;) {
       const w = ix[nextHalf(h)]!;
-      if (w === first) {
+      // Follow the fan around w to the next boundary edge, so that two holes meeting at a vertex
+      // (or two surfaces touching there) are not joined into one loop.
+      const next = nextBoundaryAround(ix, edges, h);
+      h = next >= 0 ? take(next) : -1;
+      if (h < 0) h = takeAny(w);
+      if (w === first && (h < 0 || h === -1)) {
         closed = true;
         break;
       }
-      h = takeFrom(w);
       if (h < 0) break;
-      loop.push(w);
+      chain.push(w);
     }
-    if (closed && loop.length >= 3) loops.push(Uint32Array.from(loop));
-    else open++;
+    if (!closed) {
+      open++;
+      continue;
+    }
+    for (const loop of simpleLoops(chain)) loops.push(loop);
   }
   return { loops, open };
+}
+
+/** The boundary half-edge leaving the end of boundary half-edge h, reached by turning around that vertex through its triangles. */
+function nextBoundaryAround(ix: Uint32Array, edges: EdgeTable, h: number): number {
+  const w = ix[nextHalf(h)]!;
+  let g = nextHalf(h);
+  for (let guard = 0; guard < 256; guard++) {
+    const e = edges.edgeOf[g]!;
+    const use = edgeUse(edges, e);
+    if (use === 1) return g;
+    if (use !== 2) return -1;
+    const first = edges.halfEdges[edges.offset[e]!]!;
+    const other = first === g ? edges.halfEdges[edges.offset[e]! + 1]! : first;
+    g = nextHalf(other);
+    if (ix[g] !== w) return -1;
+  }
+  return -1;
+}
+
+/** Splits a closed chain that passes a vertex more than once into simple loops. */
+function simpleLoops(chain: number[]): Uint32Array[] {
+  const loops: Uint32Array[] = [];
+  const stack: number[] = [];
+  const at = new Map<number, number>();
+  for (const v of chain) {
+    const seen = at.get(v);
+    if (seen !== undefined) {
+      const sub = stack.splice(seen);
+      for (const u of sub) at.delete(u);
+      if (sub.length >= 3) loops.push(Uint32Array.from(sub));
+    }
+    at.set(v, stack.length);
+    stack.push(v);
+  }
+  if (stack.length >= 3) loops.push(Uint32Array.from(stack));
+  return loops;
 }
 
 /** What {@link fillHoles} did. */

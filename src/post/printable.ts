@@ -25,8 +25,8 @@ export interface PrintableResult {
 const ROUNDS = 4;
 
 /**
- * Weld → (drop triangles on non-manifold edges → split non-manifold vertices → orient → fill
- * holes) until every edge has exactly two triangles, or four rounds → orient outward → build a
+ * Weld → (drop triangles on non-manifold edges → orient → fill holes → split vertices where
+ * closed surfaces touch) until every edge has exactly two triangles, or four rounds → orient outward → build a
  * manifold-3d Manifold, which throws unless the mesh is a closed oriented 2-manifold, and return
  * its mesh (degenerate triangles collapsed). Colours survive: new vertices take their loop's mean.
  */
@@ -37,14 +37,15 @@ export async function makePrintable(input: WorkMesh): Promise<PrintableResult> {
   for (let round = 0; round < ROUNDS && !closed; round++) {
     const dropped = dropNonManifoldEdges(mesh, buildEdges(mesh.indices, vertexCount(mesh)));
     droppedTriangles += dropped.dropped;
-    const split = splitNonManifoldVertices(dropped.mesh, buildEdges(dropped.mesh.indices, vertexCount(dropped.mesh)));
-    splitVertices += split.split;
-    const oriented = orientOutward(split.mesh);
+    const oriented = orientOutward(dropped.mesh);
     flipped += oriented.flipped;
     const filled = fillHoles(oriented.mesh);
     holes += filled.holes;
     trianglesAdded += filled.trianglesAdded;
-    mesh = filled.mesh;
+    // Surfaces that still touch at a single vertex (closed fans around it) get a copy each.
+    const split = splitNonManifoldVertices(filled.mesh, buildEdges(filled.mesh.indices, vertexCount(filled.mesh)));
+    splitVertices += split.split;
+    mesh = split.mesh;
     const stats = edgeStats(buildEdges(mesh.indices, vertexCount(mesh)));
     closed = stats.boundary === 0 && stats.nonManifold === 0 && triangleCount(mesh) > 0;
   }
