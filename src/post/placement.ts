@@ -39,7 +39,8 @@ export interface FlattenResult {
 export function flattenBottom(mesh: WorkMesh, share: number, wasm: ManifoldToplevel): FlattenResult {
   const { min, max } = usedBounds(mesh);
   const cutHeight = share * (max[1] - min[1]);
-  const y0 = min[1] + cutHeight;
+  // The plane must be a float32 value, or cut vertices (stored as float32) would not lie exactly on it.
+  const y0 = Math.fround(min[1] + cutHeight);
   const clipped = clipBelow(mesh, y0);
   const capped = capPlane(clipped, y0, wasm);
   const positions = capped.mesh.positions;
