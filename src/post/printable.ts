@@ -4,7 +4,8 @@ import { loadManifold, fromManifold, toManifold } from './manifold';
 import { dropNonManifoldEdges, orientOutward, splitNonManifoldVertices } from './repair';
 import { buildEdges, edgeStats } from './topology';
 import { weldVertices } from './weld';
-import { triangleCount, vertexCount, type WorkMesh } from './work-mesh';
+import { throwIfAborted } from '../lib/errors';
+import { triangleCount, vertexCount, yieldToEventLoop, type WorkMesh } from './work-mesh';
 
 /** What {@link makePrintable} did; on failure `mesh` is the input, unchanged. */
 export interface PrintableResult {
@@ -20,9 +21,17 @@ export interface PrintableResult {
   message: string;
   /** Plain words for the fill-holes step ("Closed 3 holes (42 triangles added)"). */
   fillMessage: string;
+  /** Milliseconds spent in manifold-3d (building and reading back the solid). */
+  manifoldMs: number;
 }
 
 const ROUNDS = 4;
+
+/** Cancellation and progress (0..1) for {@link makePrintable}. */
+export interface PrintableOptions {
+  signal?: AbortSignal;
+  onProgress?: (fraction: number) => void;
+}
 
 /**
  * Weld → (drop triangles on non-manifold edges → orient → fill holes → split vertices where
@@ -30,13 +39,19 @@ const ROUNDS = 4;
  * manifold-3d Manifold, which throws unless the mesh is a closed oriented 2-manifold, and return
  * its mesh (degenerate triangles collapsed). Colours survive: new vertices take their loop's mean.
  */
-export async function makePrintable(input: WorkMesh): Promise<PrintableResult> {
+export async function makePrintable(input: WorkMesh, { signal, onProgress }: PrintableOptions = {}): Promise<PrintableResult> {
+  const pause = async (fraction: number) => {
+    onProgress?.(fraction);
+    await yieldToEventLoop();
+    throwIfAborted(signal);
+  };
   let mesh = weldVertices(input, { tolerance: 0 }).mesh;
   let holes = 0, trianglesAdded = 0, droppedTriangles = 0, splitVertices = 0, flipped = 0;
   let closed = false;
   for (let round = 0; round < ROUNDS && !closed; round++) {
     const dropped = dropNonManifoldEdges(mesh, buildEdges(mesh.indices, vertexCount(mesh)));
     droppedTriangles += dropped.dropped;
+    await pause(0.05 + 0.1 * round);
     const oriented = orientOutward(dropped.mesh);
     flipped += oriented.flipped;
     const filled = fillHoles(oriented.mesh);
@@ -46,19 +61,22 @@ export async function makePrintable(input: WorkMesh): Promise<PrintableResult> {
     const split = splitNonManifoldVertices(filled.mesh, buildEdges(filled.mesh.indices, vertexCount(filled.mesh)));
     splitVertices += split.split;
     mesh = split.mesh;
+    await pause(0.1 + 0.1 * round);
     const stats = edgeStats(buildEdges(mesh.indices, vertexCount(mesh)));
     closed = stats.boundary === 0 && stats.nonManifold === 0 && triangleCount(mesh) > 0;
   }
   const fillMessage =
     holes === 0 ? 'No holes to close.' : `Closed ${plural(holes, 'hole')} (${plural(trianglesAdded, 'triangle')} added).`;
   const fail = (message: string): PrintableResult => ({
-    mesh: input, ok: false, holes, trianglesAdded, droppedTriangles, splitVertices, flipped, message, fillMessage,
+    mesh: input, ok: false, holes, trianglesAdded, droppedTriangles, splitVertices, flipped, message, fillMessage, manifoldMs: 0,
   });
   if (triangleCount(mesh) === 0) return fail('Repair left no triangles: the mesh has no surface that can be closed.');
   if (!closed) return fail('Repair could not close the mesh: edges are still open or shared by more than two triangles.');
   const oriented = orientOutward(mesh);
   if (oriented.conflicts > 0) return fail('The surface cannot be oriented (it is one-sided, like a Möbius strip).');
   const wasm = await loadManifold();
+  await pause(0.5);
+  const manifoldStart = performance.now();
   let solid;
   try {
     solid = toManifold(wasm, oriented.mesh);
@@ -79,6 +97,7 @@ export async function makePrintable(input: WorkMesh): Promise<PrintableResult> {
     const changes = parts.length > 0 ? `${capitalise(parts.join(', '))}. ` : '';
     return {
       mesh: result, ok: true, holes, trianglesAdded, droppedTriangles, splitVertices, flipped, fillMessage,
+      manifoldMs: Math.round(performance.now() - manifoldStart),
       message: `${changes}Closed manifold solid of ${plural(triangleCount(result), 'triangle')} (checked by manifold-3d).`,
     };
   } finally {

@@ -117,22 +117,22 @@ export async function processMesh(
   }
 
   if (settings.printable) {
-    const result = await (async () => {
-      throwIfAborted(signal);
-      onProgress?.('fill-holes', 0);
-      await yieldToEventLoop();
-      const started = performance.now();
-      const repaired = await makePrintable(mesh);
-      const ms = Math.round(performance.now() - started);
-      steps.push({ step: 'fill-holes', message: repaired.fillMessage, ms, ...(repaired.ok ? {} : { failed: true }) });
-      onProgress?.('fill-holes', 1);
-      return repaired;
-    })();
-    await run('manifold', async () => {
-      if (!result.ok) return { message: `${result.message} Kept the unrepaired mesh.`, failed: true };
-      mesh = result.mesh;
-      return result.message;
-    });
+    throwIfAborted(signal);
+    onProgress?.('fill-holes', 0);
+    await yieldToEventLoop();
+    const started = performance.now();
+    const repaired = await makePrintable(mesh, { signal, onProgress: (fraction) => onProgress?.('fill-holes', fraction) });
+    const ms = Math.round(performance.now() - started) - repaired.manifoldMs;
+    steps.push({ step: 'fill-holes', message: repaired.fillMessage, ms, ...(repaired.ok ? {} : { failed: true }) });
+    onProgress?.('fill-holes', 1);
+    onProgress?.('manifold', 0);
+    steps.push(
+      repaired.ok
+        ? { step: 'manifold', message: repaired.message, ms: repaired.manifoldMs }
+        : { step: 'manifold', message: `${repaired.message} Kept the unrepaired mesh.`, ms: 0, failed: true },
+    );
+    if (repaired.ok) mesh = repaired.mesh;
+    onProgress?.('manifold', 1);
   }
 
   let factor = 1;
