@@ -1,5 +1,6 @@
 /** Decimation to a target triangle count with meshoptimizer, keeping vertex colours and borders. */
 import { MeshoptSimplifier, type SimplifierFlags } from 'meshoptimizer';
+import { dropDuplicateTriangles } from './repair';
 import { compactVertices, triangleCount, type WorkMesh } from './work-mesh';
 
 /** Options for {@link decimate}. */
@@ -26,7 +27,9 @@ export interface DecimateResult {
  * Simplifies with `MeshoptSimplifier.simplifyWithAttributes`, colours as attributes, border
  * vertices locked ('LockBorder') so holes and open edges keep their outline, and no error limit so
  * the target decides. When topology stops it more than 5 % above the target, a second pass adds
- * 'Prune' (lets small isolated pieces go). A mesh already at or under the target is returned as is.
+ * 'Prune' (lets small isolated pieces go). Collapses can fold a flap flat onto the surface (two
+ * triangles over the same vertices), which makes its edges non-manifold, so such pairs are removed.
+ * A mesh already at or under the target is returned as is.
  */
 export async function decimate(mesh: WorkMesh, options: Partial<DecimateOptions> = {}): Promise<DecimateResult> {
   const { targetTriangles, colourWeight } = { ...DECIMATE_DEFAULTS, ...options };
@@ -38,6 +41,6 @@ export async function decimate(mesh: WorkMesh, options: Partial<DecimateOptions>
     MeshoptSimplifier.simplifyWithAttributes(mesh.indices, mesh.positions, 3, mesh.colours, 3, weights, null, targetTriangles * 3, 1, flags);
   let [indices, error] = run(['LockBorder']);
   if (indices.length / 3 > targetTriangles * 1.05) [indices, error] = run(['LockBorder', 'Prune']);
-  const simplified = compactVertices({ ...mesh, indices });
-  return { mesh: simplified, before, after: indices.length / 3, error };
+  const { mesh: simplified } = dropDuplicateTriangles(compactVertices({ ...mesh, indices }));
+  return { mesh: simplified, before, after: simplified.indices.length / 3, error };
 }

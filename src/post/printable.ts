@@ -1,7 +1,7 @@
 /** "Make printable": close holes, resolve non-manifold parts, orient outward, prove it with manifold-3d. */
 import { fillHoles } from './holes';
 import { loadManifold, fromManifold, toManifold } from './manifold';
-import { dropNonManifoldEdges, orientOutward, splitNonManifoldVertices } from './repair';
+import { dropDuplicateTriangles, dropNonManifoldEdges, orientOutward, splitNonManifoldVertices } from './repair';
 import { buildEdges, edgeStats } from './topology';
 import { weldVertices } from './weld';
 import { throwIfAborted } from '../lib/errors';
@@ -49,8 +49,9 @@ export async function makePrintable(input: WorkMesh, { signal, onProgress }: Pri
   let holes = 0, trianglesAdded = 0, droppedTriangles = 0, splitVertices = 0, flipped = 0;
   let closed = false;
   for (let round = 0; round < ROUNDS && !closed; round++) {
-    const dropped = dropNonManifoldEdges(mesh, buildEdges(mesh.indices, vertexCount(mesh)));
-    droppedTriangles += dropped.dropped;
+    const unique = dropDuplicateTriangles(mesh);
+    const dropped = dropNonManifoldEdges(unique.mesh, buildEdges(unique.mesh.indices, vertexCount(unique.mesh)));
+    droppedTriangles += unique.dropped + dropped.dropped;
     await pause(0.05 + 0.1 * round);
     const oriented = orientOutward(dropped.mesh);
     flipped += oriented.flipped;
@@ -90,7 +91,7 @@ export async function makePrintable(input: WorkMesh, { signal, onProgress }: Pri
     const result = fromManifold(solid);
     flipped += oriented.flipped;
     const parts = [
-      droppedTriangles > 0 ? `removed ${plural(droppedTriangles, 'triangle')} on non-manifold edges` : '',
+      droppedTriangles > 0 ? `removed ${plural(droppedTriangles, 'duplicate or non-manifold triangle')}` : '',
       splitVertices > 0 ? `split ${plural(splitVertices, 'non-manifold vertex', 'non-manifold vertices')}` : '',
       flipped > 0 ? `turned ${plural(flipped, 'triangle')} outward` : '',
     ].filter(Boolean);

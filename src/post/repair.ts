@@ -3,6 +3,54 @@ import { buildEdges, edgeUse, nextHalf, triangleComponents, type EdgeTable } fro
 import { componentVolumes } from './cleanup';
 import { compactVertices, keepTriangles, vertexCount, type WorkMesh } from './work-mesh';
 
+/**
+ * Removes triangles over the same three vertices: an exact copy loses one, and a pair of opposite
+ * windings (a flap folded flat onto itself, which meshoptimizer's collapses can leave on an edge
+ * of the surface) loses both, which leaves the surface around it closed.
+ */
+export function dropDuplicateTriangles(mesh: WorkMesh, edges: EdgeTable = buildEdges(mesh.indices, vertexCount(mesh))): { mesh: WorkMesh; dropped: number } {
+  const ix = mesh.indices;
+  const triangles = ix.length / 3;
+  const keep = new Uint8Array(triangles).fill(1);
+  let dropped = 0;
+  for (let e = 0; e < edges.edgeCount; e++) {
+    const begin = edges.offset[e]!, end = edges.offset[e + 1]!;
+    if (end - begin < 2) continue;
+    for (let i = begin; i < end; i++) {
+      const t = Math.floor(edges.halfEdges[i]! / 3);
+      if (!keep[t]) continue;
+      for (let j = i + 1; j < end; j++) {
+        const u = Math.floor(edges.halfEdges[j]! / 3);
+        if (!keep[u] || u === t || !sameVertices(ix, t, u)) continue;
+        keep[u] = 0;
+        dropped++;
+        if (!sameWinding(ix, t, u)) {
+          keep[t] = 0;
+          dropped++;
+          break;
+        }
+      }
+    }
+  }
+  if (dropped === 0) return { mesh, dropped };
+  return { mesh: compactVertices({ ...mesh, indices: keepTriangles(ix, keep) }), dropped };
+}
+
+function sameVertices(ix: Uint32Array, t: number, u: number): boolean {
+  const a = ix[t * 3]!, b = ix[t * 3 + 1]!, c = ix[t * 3 + 2]!;
+  for (let k = 0; k < 3; k++) {
+    const v = ix[u * 3 + k]!;
+    if (v !== a && v !== b && v !== c) return false;
+  }
+  return true;
+}
+
+function sameWinding(ix: Uint32Array, t: number, u: number): boolean {
+  const a = ix[t * 3]!, b = ix[t * 3 + 1]!;
+  for (let k = 0; k < 3; k++) if (ix[u * 3 + k] === a) return ix[u * 3 + ((k + 1) % 3)] === b;
+  return false;
+}
+
 /** Drops every triangle on an edge that three or more triangles share; the holes left are filled later. */
 export function dropNonManifoldEdges(mesh: WorkMesh, edges: EdgeTable): { mesh: WorkMesh; dropped: number } {
   const triangles = mesh.indices.length / 3;

@@ -132,3 +132,43 @@ export function signedVolume(mesh: { positions: Float32Array; indices: Uint32Arr
   }
   return volume;
 }
+
+/** A torus (major radius 0.5, minor 0.2) of about `triangles` triangles, ±0.5 % radial noise, two holes and a floater. */
+export function noisyTorus(triangles: number): ResultMesh {
+  const nv = Math.max(8, Math.round(Math.sqrt(triangles / 4)));
+  const nu = Math.max(8, Math.round(triangles / (2 * nv)));
+  const positions = new Float32Array((nu * nv + 8) * 3);
+  const colours = new Float32Array(positions.length);
+  let seed = 12345;
+  const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  for (let i = 0; i < nu; i++) {
+    for (let j = 0; j < nv; j++) {
+      const u = (2 * Math.PI * i) / nu, v = (2 * Math.PI * j) / nv;
+      const r = 0.2 * (1 + 0.005 * (2 * random() - 1));
+      const k = (i * nv + j) * 3;
+      positions[k] = (0.5 + r * Math.cos(v)) * Math.cos(u);
+      positions[k + 1] = r * Math.sin(v);
+      positions[k + 2] = (0.5 + r * Math.cos(v)) * Math.sin(u);
+      colours[k] = 0.5 + 0.5 * Math.cos(u);
+      colours[k + 1] = 0.5 + 0.5 * Math.sin(v);
+      colours[k + 2] = 0.5;
+    }
+  }
+  const holes = new Set([nv * 3 + 2, nv * Math.floor(nu / 2) + 5].map((q) => q * 2));
+  const indices: number[] = [];
+  for (let i = 0; i < nu; i++) {
+    for (let j = 0; j < nv; j++) {
+      const a = i * nv + j, b = ((i + 1) % nu) * nv + j, c = ((i + 1) % nu) * nv + ((j + 1) % nv), d = i * nv + ((j + 1) % nv);
+      const t = (i * nv + j) * 2;
+      if (!holes.has(t)) indices.push(a, d, c);
+      if (!holes.has(t + 1)) indices.push(a, c, b);
+    }
+  }
+  const base = nu * nv;
+  for (let c = 0; c < 8; c++) {
+    positions.set([0.8 + (c & 1 ? 0.01 : 0), 0.8 + (c & 2 ? 0.01 : 0), 0.8 + (c & 4 ? 0.01 : 0)], (base + c) * 3);
+  }
+  const box = [0, 2, 3, 0, 3, 1, 4, 5, 7, 4, 7, 6, 0, 1, 5, 0, 5, 4, 2, 6, 7, 2, 7, 3, 0, 4, 6, 0, 6, 2, 1, 3, 7, 1, 7, 5];
+  for (const i of box) indices.push(base + i);
+  return { positions, normals: new Float32Array(positions.length), colours, indices: Uint32Array.from(indices) };
+}

@@ -3,7 +3,7 @@ import { boundaryLoops, fillHoles } from '../../src/post/holes';
 import { loadManifold, toManifold } from '../../src/post/manifold';
 import { makePrintable } from '../../src/post/printable';
 import { qualityReport } from '../../src/post/quality';
-import { orientOutward } from '../../src/post/repair';
+import { dropDuplicateTriangles, orientOutward } from '../../src/post/repair';
 import { buildEdges, edgeStats } from '../../src/post/topology';
 import { toWorkMesh, type WorkMesh } from '../../src/post/work-mesh';
 import { box, boxCorners, BOX_TRIANGLES, colourAt, combine, icosphere, meshOf, signedVolume, withoutTriangles } from '../helpers/post-meshes';
@@ -139,6 +139,19 @@ describe('non-manifold repair', () => {
     expect(report.volume).toBeGreaterThan(0.8);
     expect(report.volume).toBeLessThan(1);
     solid.delete();
+  });
+
+  it('removes a flap folded flat onto a box (two triangles over the same vertices) and keeps an exact copy once', () => {
+    const corners = [...boxCorners([0, 0, 0], [1, 1, 1]), 0.5, 2, 0.5];
+    const flap = toWorkMesh(meshOf(corners, [...BOX_TRIANGLES, 2, 6, 8, 2, 8, 6]));
+    expect(stats(flap)).toEqual({ boundary: 0, nonManifold: 1 });
+    const cleaned = dropDuplicateTriangles(flap);
+    expect(cleaned.dropped).toBe(2);
+    expect(stats(cleaned.mesh)).toEqual({ boundary: 0, nonManifold: 0 });
+    expect(signedVolume(cleaned.mesh)).toBeCloseTo(1, 6);
+    const copy = dropDuplicateTriangles(toWorkMesh(meshOf(corners, [...BOX_TRIANGLES, 0, 2, 3])));
+    expect(copy.dropped).toBe(1);
+    expect(copy.mesh.indices.length).toBe(36);
   });
 
   it('keeps the input and says why when the mesh cannot be made solid', async () => {
