@@ -21,6 +21,8 @@ export function placeAndScale(mesh: WorkMesh, size: PostSettings['size']): { mes
   return { mesh: { ...mesh, positions }, factor };
 }
 
+const SNAP_SHARE = 1e-3;
+
 /** What {@link flattenBottom} did. */
 export interface FlattenResult {
   mesh: WorkMesh;
@@ -41,7 +43,11 @@ export function flattenBottom(mesh: WorkMesh, share: number, wasm: ManifoldTople
   const cutHeight = share * (max[1] - min[1]);
   // The plane must be a float32 value, or cut vertices (stored as float32) would not lie exactly on it.
   const y0 = Math.fround(min[1] + cutHeight);
-  const clipped = clipBelow(mesh, y0);
+  // Vertices within 0.1 % of the height of the plane move onto it, so the cut leaves no slivers.
+  const snap = SNAP_SHARE * (max[1] - min[1]);
+  const snapped = mesh.positions.slice();
+  for (let v = 1; v < snapped.length; v += 3) if (Math.abs(snapped[v]! - y0) <= snap) snapped[v] = y0;
+  const clipped = clipBelow({ ...mesh, positions: snapped }, y0);
   const capped = capPlane(clipped, y0, wasm);
   const positions = capped.mesh.positions;
   for (let v = 1; v < positions.length; v += 3) positions[v] = positions[v]! - y0;
