@@ -3,6 +3,7 @@ import { AppError, throwIfAborted } from '../lib/errors';
 import type { ResultMesh } from '../shared/mesh';
 import type { PostProgress, PostResult, PostSettings, PostStep, QualityReport, StepLog } from './types';
 import { removeFloaters } from './cleanup';
+import { POST_RANGES, POST_SETTINGS_DEFAULTS } from './settings';
 import { decimate } from './decimate';
 import { loadManifold } from './manifold';
 import { flattenBottom, placeAndScale } from './placement';
@@ -12,19 +13,11 @@ import { taubinSmooth } from './smooth';
 import { weldVertices } from './weld';
 import { toResultMesh, toWorkMesh, triangleCount, yieldToEventLoop, type WorkMesh } from './work-mesh';
 
-/** The app's defaults: clean-up on, no smoothing, 50 k triangles, 100 mm longest side. */
-export const POST_DEFAULTS: PostSettings = {
-  cleanup: { enabled: true, keepShare: 0.05 },
-  smoothing: { iterations: 0, lambda: 0.5, mu: -0.53 },
-  targetTriangles: 50_000,
-  printable: false,
-  size: { dimension: 'longest', value: 100, unit: 'mm' },
-  flatBottom: 0,
-  minQuality: 7,
-};
+/** The app's defaults (src/post/settings.ts, which the page imports without the WASM). */
+export const POST_DEFAULTS: PostSettings = POST_SETTINGS_DEFAULTS;
 
 /** Bounds of targetTriangles the UI offers. */
-export const TARGET_TRIANGLES_RANGE = { min: 1_000, max: 500_000 } as const;
+export const TARGET_TRIANGLES_RANGE = POST_RANGES.targetTriangles;
 
 /** Options for {@link processMesh}. */
 export interface ProcessOptions {

@@ -5,6 +5,7 @@ import { installErrorTransfer } from '../shared/comlink-errors';
 import { STAGES, type GenerateResult, type MeshingMode, type ModelStatus, type PipelineEvent, type Stage } from '../shared/pipeline';
 import { PipelineClient, type PipelineInfo } from './pipeline-client';
 import { TextJobs } from './text-jobs.svelte';
+import { PostState } from './post.svelte';
 import { DEFAULT_MANIFEST_URL, DEFAULT_SEGMENTER_URL, RATIO, RESOLUTION, THRESHOLD, readUrlOptions } from './settings';
 import type { MaskStroke } from '../lib/mask-edits';
 import type { UpdateCheck } from '../lib/hf-pin';
@@ -121,6 +122,9 @@ export class AppState {
   private gpuLane: Promise<unknown> = Promise.resolve();
   /** Name for downloads of the current result (photo name or prompt). */
   resultName = $state('cadlift-model');
+
+  /** "Prepare for printing / CAD": processing, quality report and every export format. */
+  readonly post = new PostState();
 
   /** Queued text → image → 3D jobs; the proxy URL comes from the build (VITE_PROXY_URL). */
   readonly text: TextJobs = new TextJobs({
@@ -430,6 +434,7 @@ export class AppState {
   showResult(result: GenerateResult, name: string): void {
     this.result = result;
     this.resultName = name;
+    this.post.setSource(result.mesh, name);
     if (this.phase !== 'running') this.phase = 'done';
   }
 
@@ -464,6 +469,7 @@ export class AppState {
       this.pipeline = this.client.info;
       this.result = result;
       this.resultName = this.photo?.name.replace(/\.[^.]+$/, '') || 'cadlift-model';
+      this.post.setSource(result.mesh, this.resultName);
       this.phase = 'done';
       await this.refreshModel().catch(() => undefined);
     } catch (error) {

@@ -5,6 +5,8 @@ import {
   Color,
   DirectionalLight,
   HemisphereLight,
+  LineBasicMaterial,
+  LineSegments,
   Mesh,
   MeshStandardMaterial,
   PCFShadowMap,
@@ -93,6 +95,9 @@ export class MeshViewer extends EventTarget {
   readonly #material = new MeshStandardMaterial({ metalness: 0, roughness: 0.8 });
   #options: ViewerOptions;
   #model: Mesh<BufferGeometry, MeshStandardMaterial> | null = null;
+  // Open (boundary) edges of the model, drawn over it so holes are easy to find.
+  readonly #edgeMaterial = new LineBasicMaterial({ color: 0xd0104c });
+  #edges: LineSegments<BufferGeometry, LineBasicMaterial> | null = null;
   readonly #centre = new Vector3();
   #radius = DEFAULT_RADIUS;
   #frame = 0;
@@ -169,6 +174,26 @@ export class MeshViewer extends EventTarget {
     this.#invalidate();
   }
 
+  /** Highlights line segments (6 floats each: two endpoints), e.g. a mesh's open edges; null clears. */
+  setEdges(segments: Float32Array | null): void {
+    if (this.#disposed) return;
+    this.#removeEdges();
+    if (segments && segments.length >= 6) {
+      const geometry = new BufferGeometry();
+      geometry.setAttribute('position', new BufferAttribute(segments, 3));
+      this.#edges = new LineSegments(geometry, this.#edgeMaterial);
+      this.#scene.add(this.#edges);
+    }
+    this.#invalidate();
+  }
+
+  #removeEdges(): void {
+    if (!this.#edges) return;
+    this.#scene.remove(this.#edges);
+    this.#edges.geometry.dispose();
+    this.#edges = null;
+  }
+
   /** Changes some options; the rest keep their values. */
   setOptions(options: Partial<ViewerOptions>): void {
     this.#options = { ...this.#options, ...options };
@@ -233,6 +258,8 @@ export class MeshViewer extends EventTarget {
       this.#model.geometry.dispose();
       this.#model = null;
     }
+    this.#removeEdges();
+    this.#edgeMaterial.dispose();
     this.#ground.geometry.dispose();
     this.#ground.material.dispose();
     this.#material.dispose();

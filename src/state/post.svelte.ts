@@ -1,0 +1,205 @@
+import { proxy, wrap, type Remote } from 'comlink';
+import type { MeshInspection, PostApi } from '../../workers/post-core';
+import { EXPORT_FORMATS, type ExportFormat } from '../export/types';
+import { AppError, isAbortError } from '../lib/errors';
+import { POST_SETTINGS_DEFAULTS } from '../post/settings';
+import type { PostResult, PostSettings, PostStep } from '../post/types';
+import type { ResultMesh } from '../shared/mesh';
+import { userMessage, type UserMessage } from './messages';
+
+/** A cancelled job that has not stopped after this long (a long WASM call) gets its worker replaced. */
+const CANCEL_GRACE_MS = 2_000;
+
+/** How the download menu names each format. */
+const FORMAT_LABELS: Record<ExportFormat, string> = {
+  glb: 'GLB (glTF, colours)',
+  obj: 'OBJ (colours)',
+  stl: 'STL (binary)',
+  ply: 'PLY (binary, colours)',
+  '3mf': '3MF (mm, colours)',
+  usdz: 'USDZ (AR Quick Look)',
+  step: 'STEP (CAD, faceted)',
+  dxf: 'DXF (3DFACE)',
+};
+
+/** Menu entries for the download menu. */
+export const DOWNLOAD_FORMATS = EXPORT_FORMATS.map((format) => ({ format, label: FORMAT_LABELS[format] }));
+
+/** Copies a mesh so that sending it to the worker never detaches the buffers the viewer shows. */
+function copyMesh(mesh: ResultMesh): ResultMesh {
+  return { positions: mesh.positions.slice(), normals: mesh.normals.slice(), colours: mesh.colours.slice(), indices: mesh.indices.slice() };
+}
+
+/**
+ * "Prepare for printing / CAD": processing settings, the processed result and its report, the
+ * before/after view and downloads in every format. Work runs in workers/post.worker.ts.
+ */
+export class PostState {
+  settings = $state<PostSettings>(structuredClone(POST_SETTINGS_DEFAULTS));
+  status = $state<'idle' | 'running' | 'done' | 'failed'>('idle');
+  progress = $state<{ step: PostStep; fraction: number } | null>(null);
+  error = $state<UserMessage | null>(null);
+  /** The generated mesh (in metres) and its report. */
+  source = $state.raw<ResultMesh | null>(null);
+  before = $state.raw<MeshInspection | null>(null);
+  /** The processed mesh, its report and step log, and its open edges. */
+  after = $state.raw<PostResult | null>(null);
+  afterEdges = $state.raw<Float32Array | null>(null);
+  view = $state<'before' | 'after'>('after');
+  format = $state<ExportFormat>('stl');
+  stepMaxFaces = $state(20_000);
+  exporting = $state(false);
+  exportNotes = $state<string[]>([]);
+  private name = 'cadlift-model';
+  private worker: Worker | null = null;
+  private api: Remote<PostApi> | null = null;
+  private nextId = 1;
+  private running: { id: number; done: Promise<unknown> } | null = null;
+
+  /** The mesh the viewer shows: the processed one unless the toggle says "Before". */
+  get shown(): ResultMesh | null {
+    return this.view === 'after' && this.after ? this.after.mesh : this.source;
+  }
+
+  /** Open edges of the mesh shown (line segments), for the viewer's highlight. */
+  get shownEdges(): Float32Array | null {
+    return this.view === 'after' && this.after ? this.afterEdges : (this.before?.openEdges ?? null);
+  }
+
+  /** A new generation: forget the processed result and inspect the new mesh. */
+  setSource(mesh: ResultMesh, name: string): void {
+    this.cancel();
+    this.source = mesh;
+    this.name = name;
+    this.before = null;
+    this.after = null;
+    this.afterEdges = null;
+    this.status = 'idle';
+    this.error = null;
+    this.exportNotes = [];
+    void this.inspectSource(mesh);
+  }
+
+  private async inspectSource(mesh: ResultMesh): Promise<void> {
+    try {
+      const inspection = await this.remote().inspect(copyMesh(mesh), 'm');
+      if (this.source === mesh) this.before = inspection;
+    } catch (error) {
+      console.error(error);
+    }
+  }
+
+  /** Runs processing with the current settings; the unprocessed mesh stays as "Before". */
+  async run(): Promise<void> {
+    const source = this.source;
+    if (!source || this.status === 'running') return;
+    const id = this.nextId++;
+    this.status = 'running';
+    this.error = null;
+    this.progress = null;
+    const settings = $state.snapshot(this.settings) as PostSettings;
+    const job = this.remote().process(id, copyMesh(source), settings, proxy((step: PostStep, fraction: number) => {
+      if (this.running?.id === id) this.progress = { step, fraction };
+    }));
+    this.running = { id, done: job.catch(() => undefined) };
+    try {
+      const result = await job;
+      const { openEdges } = await this.remote().inspect(copyMesh(result.mesh), result.report.unit);
+      if (this.running?.id !== id) return;
+      this.after = result;
+      this.afterEdges = openEdges;
+      this.view = 'after';
+      this.status = 'done';
+    } catch (error) {
+      if (this.running?.id !== id) return;
+      if (isAbortError(error)) {
+        this.status = this.after ? 'done' : 'idle';
+      } else {
+        this.status = 'failed';
+        this.error = userMessage(error);
+      }
+    } finally {
+      if (this.running?.id === id) {
+        this.running = null;
+        this.progress = null;
+      }
+    }
+  }
+
+  /** Cancels the running step; a worker stuck in one long call is replaced (nothing in it is kept). */
+  cancel(): void {
+    const job = this.running;
+    if (!job) return;
+    this.running = null;
+    this.progress = null;
+    this.status = this.after ? 'done' : 'idle';
+    void this.api?.cancel(job.id);
+    const worker = this.worker;
+    const timer = setTimeout(() => {
+      if (this.worker === worker) this.reset();
+    }, CANCEL_GRACE_MS);
+    void job.done.then(() => clearTimeout(timer));
+  }
+
+  /** The file name's processing part: "raw", or e.g. "printable-50k". */
+  get processingLabel(): string {
+    if (!this.after) return 'raw';
+    const s = this.after.settings;
+    const parts = [s.printable ? 'printable' : s.cleanup.enabled ? 'clean' : 'processed'];
+    if (s.targetTriangles) parts.push(`${Math.round(s.targetTriangles / 1000)}k`);
+    return parts.join('-');
+  }
+
+  /** Downloads the mesh shown as "After" (or the unprocessed one) in the chosen format. */
+  async download(): Promise<void> {
+    const mesh = this.after?.mesh ?? this.source;
+    if (!mesh || this.exporting) return;
+    this.exporting = true;
+    this.exportNotes = [];
+    this.error = null;
+    const id = this.nextId++;
+    try {
+      const unit = this.after?.report.unit ?? 'm';
+      const format = this.format;
+      const closed = (this.after ?? this.before)?.report.watertight;
+      const file = await this.remote().exportFile(id, format, copyMesh(mesh), { unit, name: this.name, stepMaxFaces: this.stepMaxFaces, closed });
+      const { exportFileName } = await import('../export/file-name');
+      const url = URL.createObjectURL(new Blob([file.bytes as BlobPart], { type: file.mime }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = exportFileName(this.name, this.processingLabel, format);
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      this.exportNotes = file.warnings;
+    } catch (error) {
+      if (!isAbortError(error)) this.error = userMessage(error);
+    } finally {
+      this.exporting = false;
+    }
+  }
+
+  private remote(): Remote<PostApi> {
+    if (!this.api) {
+      const worker = new Worker(new URL('../../workers/post.worker.ts', import.meta.url), { type: 'module', name: 'cadlift-post' });
+      worker.addEventListener('error', (event) => {
+        this.error = userMessage(new AppError('pipeline-crashed', `Processing stopped (${event.message || 'the worker failed'}). Your generated model is kept; try again.`));
+        this.status = this.after ? 'done' : 'failed';
+        this.reset();
+      });
+      this.worker = worker;
+      this.api = wrap<PostApi>(worker);
+    }
+    return this.api;
+  }
+
+  private reset(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.api = null;
+  }
+
+  /** Stops the worker (page teardown). */
+  dispose(): void {
+    this.reset();
+  }
+}
