@@ -3,7 +3,7 @@ import c2fFillWgsl from './c2f-fill.wgsl?raw';
 import c2fGatherWgsl from './c2f-gather.wgsl?raw';
 import { COARSE_TO_FINE_DEFAULTS, CoarseLattice, type CoarseToFineOptions } from './coarse-to-fine';
 import { BUFFER_USAGE, type Bounds, type Dims } from './constants';
-import { PointSource, pointJobParams, type GpuFieldEvaluator } from './field-evaluator';
+import { PointSource, pointJobParams, type GpuFieldEvaluator, type PointJob } from './field-evaluator';
 import type { FieldSource } from './field-source';
 import { bindGroup, computePipeline, dispatchLinear, GpuScope, gpuStage, kernelLimits, readBuffers, type KernelLimits } from './gpu-kit';
 import { checkDims, fieldLength } from './mesh';
@@ -107,6 +107,23 @@ export async function createWalk(
   const maxPerDim = limits.maxWorkgroupsPerDimension;
   const layer = dims[1] * dims[2];
   const dummy = scope.buffer(4, STORAGE, 'no point list');
+  /** One decoder submit of `job.count` points into `field`, waited for; its buffers live in a child of `work`. */
+  const decodeSubmit = async (work: GpuScope, job: PointJob, points: (job: GpuScope) => GPUBuffer, field: GPUBuffer): Promise<void> => {
+    const submit = work.child();
+    try {
+      await gpuStage(device, 'density', async () => {
+        const params = pointJobParams(submit, job);
+        const encoder = device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        evaluator.encode(pass, submit, { params, points: points(submit), results: field, maxPoints: job.count }, maxPerDim);
+        pass.end();
+        device.queue.submit([encoder.finish()]);
+        await device.queue.onSubmittedWorkDone();
+      });
+    } finally {
+      submit.destroy();
+    }
+  };
 
   if (options.mode === 'dense') {
     const progress = new WalkProgress(new Float64Array(dims[0]).fill(layer), 0, options.onProgress);
@@ -121,20 +138,7 @@ export async function createWalk(
       const total = (end - from) * layer;
       for (let done = 0; done < total; ) {
         const count = Math.min(limits.maxPointsPerSubmit, total - done);
-        const job = work.child();
-        try {
-          await gpuStage(device, 'density', async () => {
-            const params = pointJobParams(job, { dims, bounds, mode: PointSource.Range, count, first: from * layer + done, outBase: first * layer });
-            const encoder = device.createCommandEncoder();
-            const pass = encoder.beginComputePass();
-            evaluator.encode(pass, job, { params, points: dummy, results: field, maxPoints: count }, maxPerDim);
-            pass.end();
-            device.queue.submit([encoder.finish()]);
-            await device.queue.onSubmittedWorkDone();
-          });
-        } finally {
-          job.destroy();
-        }
+        await decodeSubmit(work, { dims, bounds, mode: PointSource.Range, count, first: from * layer + done, outBase: first * layer }, () => dummy, field);
         done += count;
         progress.layers(from, end, done / total);
         throwIfAborted(options.signal);
@@ -221,21 +225,8 @@ export async function createWalk(
       const count = Math.min(limits.maxPointsPerSubmit, indices.length - done);
       list[0] = count;
       list.set(indices.subarray(done, done + count), 1);
-      const job = work.child();
-      try {
-        await gpuStage(device, 'density', async () => {
-          const points = job.upload(list.subarray(0, count + 1), STORAGE, 'lattice points');
-          const params = pointJobParams(job, { dims, bounds, mode: PointSource.List, count, outBase: first * layer });
-          const encoder = device.createCommandEncoder();
-          const pass = encoder.beginComputePass();
-          evaluator.encode(pass, job, { params, points, results: field, maxPoints: count }, maxPerDim);
-          pass.end();
-          device.queue.submit([encoder.finish()]);
-          await device.queue.onSubmittedWorkDone();
-        });
-      } finally {
-        job.destroy();
-      }
+      const points = list.subarray(0, count + 1);
+      await decodeSubmit(work, { dims, bounds, mode: PointSource.List, count, outBase: first * layer }, (job) => job.upload(points, STORAGE, 'lattice points'), field);
       done += count;
       progress.layers(from, end, done / indices.length);
       throwIfAborted(options.signal);

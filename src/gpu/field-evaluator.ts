@@ -31,11 +31,19 @@ export interface DeclaredSlope {
   scale?: RawScale;
 }
 
+/** Which points a field evaluator visits and where it stores them (packed by pointJobParams). */
+export interface PointJob {
+  dims: Dims;
+  bounds: Bounds;
+  mode: PointSource;
+  count: number;
+  first?: number;
+  outBase?: number;
+  compactOut?: boolean;
+}
+
 /** Packs a PointJob uniform (layout in point-job.wgsl). */
-export function pointJobParams(
-  scope: GpuScope,
-  job: { dims: Dims; bounds: Bounds; mode: PointSource; count: number; first?: number; outBase?: number; compactOut?: boolean },
-): GPUBuffer {
+export function pointJobParams(scope: GpuScope, job: PointJob): GPUBuffer {
   const data = new ArrayBuffer(64);
   const u = new Uint32Array(data);
   const f = new Float32Array(data);

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Download, Page } from '@playwright/test';
 import { unzipSync, strFromU8 } from 'fflate';
 import { STLLoader } from 'three/addons/loaders/STLLoader.js';
+import { bounds } from '../helpers/export-fixtures';
 import { isClosed } from '../helpers/mesh-metrics';
 import { addPhoto, expect, generate, makePhoto, openApp, setSlider, test, waitForResult } from './harness';
 
@@ -22,16 +23,6 @@ function weld(positions: ArrayLike<number>, indices?: ArrayLike<number>): { posi
     return id;
   });
   return { positions: Float32Array.from(out), normals: new Float32Array(out.length), indices: Uint32Array.from(remap) };
-}
-
-function bounds(positions: ArrayLike<number>): { min: number[]; max: number[] } {
-  const min = [Infinity, Infinity, Infinity];
-  const max = [-Infinity, -Infinity, -Infinity];
-  for (let i = 0; i < positions.length; i++) {
-    min[i % 3] = Math.min(min[i % 3]!, positions[i]!);
-    max[i % 3] = Math.max(max[i % 3]!, positions[i]!);
-  }
-  return { min, max };
 }
 
 async function download(page: Page, format: string): Promise<{ name: string; bytes: Uint8Array }> {

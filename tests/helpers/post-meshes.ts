@@ -1,5 +1,6 @@
 /** Small meshes with known answers for the post-processing tests. */
 import type { ResultMesh } from '../../src/shared/mesh';
+import { icosphere as colouredIcosphere } from './export-fixtures';
 
 /** A mesh from positions and triangles; colours are a function of position, normals zero (unused). */
 export function meshOf(positions: number[], indices: number[]): ResultMesh {
@@ -48,44 +49,10 @@ export function combine(...meshes: ResultMesh[]): ResultMesh {
   return meshOf(positions, indices);
 }
 
-/** An icosphere of `subdivisions` levels (20·4^s triangles), radius `radius`, centred at `centre`. */
+/** An icosphere of `subdivisions` levels (20·4^s triangles), radius `radius`, centred at `centre`, coloured by colourAt. */
 export function icosphere(subdivisions: number, radius = 1, centre: [number, number, number] = [0, 0, 0]): ResultMesh {
-  const t = (1 + Math.sqrt(5)) / 2;
-  let vertices: number[][] = [
-    [-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t],
-    [0, -1, -t], [0, 1, -t], [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1],
-  ].map(normalise);
-  let faces = [
-    [0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11], [1, 5, 9], [5, 11, 4], [11, 10, 2], [10, 7, 6], [7, 1, 8],
-    [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9], [4, 9, 5], [2, 4, 11], [6, 2, 10], [8, 6, 7], [9, 8, 1],
-  ];
-  for (let s = 0; s < subdivisions; s++) {
-    const midpoints = new Map<string, number>();
-    const mid = (a: number, b: number): number => {
-      const key = a < b ? `${a},${b}` : `${b},${a}`;
-      let m = midpoints.get(key);
-      if (m === undefined) {
-        const va = vertices[a]!, vb = vertices[b]!;
-        m = vertices.length;
-        vertices.push(normalise([(va[0]! + vb[0]!) / 2, (va[1]! + vb[1]!) / 2, (va[2]! + vb[2]!) / 2]));
-        midpoints.set(key, m);
-      }
-      return m;
-    };
-    const next: number[][] = [];
-    for (const [a, b, c] of faces as [number, number, number][]) {
-      const ab = mid(a, b), bc = mid(b, c), ca = mid(c, a);
-      next.push([a, ab, ca], [b, bc, ab], [c, ca, bc], [ab, bc, ca]);
-    }
-    faces = next;
-  }
-  vertices = vertices.map((v) => v.map((x, i) => x * radius + centre[i]!));
-  return meshOf(vertices.flat(), faces.flat());
-}
-
-function normalise(v: number[]): number[] {
-  const l = Math.hypot(v[0]!, v[1]!, v[2]!);
-  return v.map((x) => x / l);
+  const sphere = colouredIcosphere(subdivisions, radius, centre);
+  return meshOf(Array.from(sphere.positions), Array.from(sphere.indices));
 }
 
 /** A seeded pseudo-random generator (mulberry32) returning [0, 1). */
