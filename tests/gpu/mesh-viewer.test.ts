@@ -121,6 +121,31 @@ describe('MeshViewer in real Chromium (WebGL)', () => {
     expect(viewer.info.textures).toBe(0);
   });
 
+  it('highlights open edges over the model and frees them when cleared', () => {
+    canvas = makeCanvas();
+    viewer = new MeshViewer(canvas);
+    viewer.resize(SIZE, SIZE);
+    viewer.setMesh(sphere(0.5, [0, 0, 0], [0.6, 0.6, 0.6]));
+    const plain = pixels(viewer, canvas);
+    const geometries = viewer.info.geometries;
+    expect(plain.red).toBe(0);
+    // A ring of 64 segments just outside the equator, as a hole's rim would be.
+    const ring = new Float32Array(64 * 6);
+    for (let i = 0; i < 64; i++) {
+      for (const [k, j] of [[0, i], [1, i + 1]] as const) {
+        const phi = (j / 64) * 2 * Math.PI;
+        ring.set([0.51 * Math.cos(phi), 0, 0.51 * Math.sin(phi)], i * 6 + k * 3);
+      }
+    }
+    viewer.setEdges(ring);
+    const highlighted = pixels(viewer, canvas);
+    expect(highlighted.red).toBeGreaterThan(0.002);
+    expect(viewer.info.geometries).toBe(geometries + 1);
+    viewer.setEdges(null);
+    expect(pixels(viewer, canvas).red).toBe(0);
+    expect(viewer.info.geometries).toBe(geometries);
+  });
+
   it('draws the model with its colours, and the options change what is drawn', () => {
     canvas = makeCanvas();
     viewer = new MeshViewer(canvas);
