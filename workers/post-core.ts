@@ -39,12 +39,14 @@ export function createPostApi() {
     }
   };
   return {
-    /** Runs clean-up → smoothing → decimation → make printable → scale → flat bottom → report. */
-    process(id: number, mesh: ResultMesh, settings: Partial<PostSettings>, onProgress?: PostProgress): Promise<PostResult> {
+    /** Runs clean-up → smoothing → decimation → make printable → scale → flat bottom → report; adds the result's open edges. */
+    process(id: number, mesh: ResultMesh, settings: Partial<PostSettings>, onProgress?: PostProgress): Promise<PostResult & { openEdges: Float32Array }> {
       return run(id, async (signal) => {
         const { processMesh } = await import('../src/post/process');
+        const { openEdgeSegments } = await import('../src/post/open-edges');
         const result = await processMesh(mesh, settings, { onProgress, signal });
-        return transfer(result, buffers(result.mesh));
+        const openEdges = openEdgeSegments(result.mesh);
+        return transfer({ ...result, openEdges }, [...buffers(result.mesh), openEdges.buffer as ArrayBuffer]);
       });
     },
     /** Stops the job `id` (it rejects with AbortError at its next check); unknown ids are ignored. */

@@ -1,5 +1,5 @@
 /** Topology repair: non-manifold edges and vertices, and consistent outward orientation. */
-import { buildEdges, edgeUse, nextHalf, triangleComponents, type EdgeTable } from './topology';
+import { buildEdges, disjointSets, edgeUse, nextHalf, triangleComponents, type EdgeTable } from './topology';
 import { componentVolumes } from './cleanup';
 import { compactVertices, keepTriangles, vertexCount, type WorkMesh } from './work-mesh';
 
@@ -78,20 +78,7 @@ export function dropNonManifoldEdges(mesh: WorkMesh, edges: EdgeTable): { mesh: 
 export function splitNonManifoldVertices(mesh: WorkMesh, edges: EdgeTable): { mesh: WorkMesh; split: number } {
   const ix = mesh.indices;
   const corners = ix.length;
-  const parent = new Int32Array(corners);
-  for (let c = 0; c < corners; c++) parent[c] = c;
-  const find = (c: number): number => {
-    while (parent[c] !== c) {
-      const up = parent[parent[c]!]!;
-      parent[c] = up;
-      c = up;
-    }
-    return c;
-  };
-  const union = (a: number, b: number): void => {
-    const ra = find(a), rb = find(b);
-    if (ra !== rb) parent[rb] = ra;
-  };
+  const { find, union } = disjointSets(corners);
   for (let e = 0; e < edges.edgeCount; e++) {
     if (edgeUse(edges, e) !== 2) continue;
     const h1 = edges.halfEdges[edges.offset[e]!]!;

@@ -91,26 +91,32 @@ export function edgeStats(edges: EdgeTable): { boundary: number; nonManifold: nu
   return { boundary, nonManifold };
 }
 
+/** Disjoint sets over 0..n−1 in a typed array (path halving): `find` gives a set's root, `union` joins two sets. */
+export function disjointSets(n: number): { find: (i: number) => number; union: (a: number, b: number) => void } {
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      const up = parent[parent[i]!]!;
+      parent[i] = up;
+      i = up;
+    }
+    return i;
+  };
+  const union = (a: number, b: number): void => {
+    const ra = find(a), rb = find(b);
+    if (ra !== rb) parent[rb] = ra;
+  };
+  return { find, union };
+}
+
 /** Connected components over shared vertices: a component id per triangle, ids 0..count−1 by first triangle. */
 export function triangleComponents(indices: Uint32Array, vertices: number): { count: number; ofTriangle: Int32Array } {
-  const parent = new Int32Array(vertices);
-  for (let v = 0; v < vertices; v++) parent[v] = v;
-  const find = (v: number): number => {
-    while (parent[v] !== v) {
-      const up = parent[parent[v]!]!;
-      parent[v] = up;
-      v = up;
-    }
-    return v;
-  };
+  const { find, union } = disjointSets(vertices);
   const triangles = Math.floor(indices.length / 3);
   for (let t = 0; t < triangles; t++) {
-    const a = find(indices[t * 3]!);
-    const b = find(indices[t * 3 + 1]!);
-    const c = find(indices[t * 3 + 2]!);
-    if (a !== b) parent[b] = a;
-    const root = find(a);
-    if (root !== c) parent[c] = root;
+    union(indices[t * 3]!, indices[t * 3 + 1]!);
+    union(indices[t * 3]!, indices[t * 3 + 2]!);
   }
   const label = new Int32Array(vertices).fill(-1);
   const ofTriangle = new Int32Array(triangles);

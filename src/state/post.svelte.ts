@@ -103,8 +103,7 @@ export class PostState {
     }));
     this.running = { id, done: job.catch(() => undefined) };
     try {
-      const result = await job;
-      const { openEdges } = await this.remote().inspect(copyMesh(result.mesh), result.report.unit);
+      const { openEdges, ...result } = await job;
       if (this.running?.id !== id) return;
       this.after = result;
       this.afterEdges = openEdges;
