@@ -25,14 +25,11 @@ const FORMAT_LABELS: Record<ExportFormat, string> = {
 /** Menu entries for the download menu. */
 export const DOWNLOAD_FORMATS = EXPORT_FORMATS.map((format) => ({ format, label: FORMAT_LABELS[format] }));
 
-/** Copies a mesh so that sending it to the worker never detaches the buffers the viewer shows. */
-function copyMesh(mesh: ResultMesh): ResultMesh {
-  return { positions: mesh.positions.slice(), normals: mesh.normals.slice(), colours: mesh.colours.slice(), indices: mesh.indices.slice() };
-}
-
 /**
  * "Prepare for printing / CAD": processing settings, the processed result and its report, the
- * before/after view and downloads in every format. Work runs in workers/post.worker.ts.
+ * before/after view and downloads in every format. Work runs in workers/post.worker.ts. Meshes go
+ * there by structured clone (a copy, or shared memory the worker only reads), never transferred, so
+ * the viewer's buffers stay intact.
  */
 export class PostState {
   settings = $state<PostSettings>(structuredClone(POST_SETTINGS_DEFAULTS));
@@ -82,7 +79,7 @@ export class PostState {
 
   private async inspectSource(mesh: ResultMesh): Promise<void> {
     try {
-      const inspection = await this.remote().inspect(copyMesh(mesh), 'm');
+      const inspection = await this.remote().inspect(mesh, 'm');
       if (this.source === mesh) this.before = inspection;
     } catch (error) {
       console.error(error);
@@ -98,7 +95,7 @@ export class PostState {
     this.error = null;
     this.progress = null;
     const settings = $state.snapshot(this.settings) as PostSettings;
-    const job = this.remote().process(id, copyMesh(source), settings, proxy((step: PostStep, fraction: number) => {
+    const job = this.remote().process(id, source, settings, proxy((step: PostStep, fraction: number) => {
       if (this.running?.id === id) this.progress = { step, fraction };
     }));
     this.running = { id, done: job.catch(() => undefined) };
@@ -161,7 +158,7 @@ export class PostState {
       const unit = this.after?.report.unit ?? 'm';
       const format = this.format;
       const closed = (this.after ?? this.before)?.report.watertight;
-      const file = await this.remote().exportFile(id, format, copyMesh(mesh), { unit, name: this.name, stepMaxFaces: this.stepMaxFaces, closed });
+      const file = await this.remote().exportFile(id, format, mesh, { unit, name: this.name, stepMaxFaces: this.stepMaxFaces, closed });
       const { exportFileName } = await import('../export/file-name');
       const url = URL.createObjectURL(new Blob([file.bytes as BlobPart], { type: file.mime }));
       const a = document.createElement('a');
