@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { CHROMIUM_PATH, chromiumArgs } from './scripts/chromium.ts';
@@ -6,7 +7,15 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node' },
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+          environment: 'node',
+          // Vitest leaves one core to itself by default, which on a 2-core runner is a single worker;
+          // these files are CPU-bound, so use every core, with timeouts that allow for sharing them.
+          maxWorkers: availableParallelism(),
+          testTimeout: 30_000,
+        },
       },
       {
         test: {
