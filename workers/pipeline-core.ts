@@ -54,7 +54,7 @@ export function createPipelineApi(backend: PipelineBackend) {
     if (!init) throw new Error('The pipeline is not configured.');
     const pending =
       manifest ??
-      fetchManifest(init.manifestUrl, { signal }).catch((error: unknown) => {
+      fetchManifest(init.manifestUrl, { signal, store }).catch((error: unknown) => {
         manifest = null;
         throw error;
       });

@@ -24,7 +24,7 @@ const store = new CacheStorageModelStore();
 
 /** The background-removal model, downloaded or read from the cache once, then kept. */
 async function loadSegmenter(manifestUrl: string, onEvent?: (event: PipelineEvent) => void): Promise<Segmenter> {
-  const manifest = await fetchSegmenterManifest(manifestUrl);
+  const manifest = await fetchSegmenterManifest(manifestUrl, { store });
   const key = `${manifest.id}@${manifest.revision}`;
   if (segmenter?.key !== key) {
     // transformers.js is large: it loads with the first removal, not with the page.
@@ -58,7 +58,7 @@ const api = {
 
   /** Whether the background-removal model is cached, and how much is left to download. */
   async segmenterStatus(manifestUrl: string): Promise<{ name: string; license: string; cached: boolean; downloadBytes: number | undefined }> {
-    const manifest = await fetchSegmenterManifest(manifestUrl);
+    const manifest = await fetchSegmenterManifest(manifestUrl, { store });
     const { missing } = await modelDownloadSize(manifest, store);
     return { name: manifest.name, license: manifest.license, cached: missing === 0, downloadBytes: missing ?? manifest.downloadEstimate };
   },

@@ -15,11 +15,13 @@ import type {
   ModelFile,
   ModelManifest,
   ModelManifestBase,
+  ModelManifestKinds,
+  ModelKind,
   SegmenterManifest,
 } from '../shared/manifest';
 import { AppError, formatBytes, throwIfAborted } from './errors';
 import { pinManifest, pinPrefix, withStoredPin } from './hf-pin';
-import { downloadManifest, isName, roleFile, type DownloadManifestOptions } from './model-manifest';
+import { downloadManifest, isName, parseManifest, roleFile, type DownloadManifestOptions } from './model-manifest';
 import { defaultModelStore, type ModelStore } from './model-store';
 import { readOnnxGraph, type OnnxTensor } from './onnx-graph';
 import {
@@ -110,18 +112,22 @@ export interface ModelDownloadSize {
 }
 
 /** Options for {@link fetchManifest} and {@link fetchSegmenterManifest}. */
-export type FetchManifestOptions = DownloadManifestOptions;
+export interface FetchManifestOptions extends DownloadManifestOptions {
+  /** Where the last good copy of each manifest is kept for offline starts; default the model store. */
+  store?: ModelStore;
+}
 
 /**
  * Downloads and validates an image-to-3D manifest; file URLs come back absolute. A manifest of another
  * kind is refused with 'manifest-invalid'. It is not pinned here: that asks the Hub, which waits for
- * the visitor's consent to download ({@link loadModel} pins).
+ * the visitor's consent to download ({@link loadModel} pins). Offline (or with the host down), the
+ * copy kept beside the model files from the last successful download is used instead.
  */
 export async function fetchManifest(
   url: string,
   options: FetchManifestOptions = {},
 ): Promise<ModelManifest> {
-  return downloadManifest(url, 'image-to-3d', options);
+  return withOfflineCopy(url, 'image-to-3d', options);
 }
 
 /** Downloads and validates a segmenter manifest, as {@link fetchManifest} does an image-to-3D one. */
@@ -129,7 +135,33 @@ export async function fetchSegmenterManifest(
   url: string,
   options: FetchManifestOptions = {},
 ): Promise<SegmenterManifest> {
-  return downloadManifest(url, 'segmenter', options);
+  return withOfflineCopy(url, 'segmenter', options);
+}
+
+/** Store key of a manifest's last good copy, by the absolute URL it was asked for. */
+export function manifestCopyKey(url: string): string {
+  return `manifest-copy/${encodeURIComponent(new URL(url, globalThis.location?.href).href)}`;
+}
+
+/**
+ * The manifest from the network, keeping a copy in the store; when the download fails (no network,
+ * or the host answers with an error) and a copy exists, the copy. An invalid manifest is never
+ * replaced by the copy: that is a publishing mistake the visitor should hear about.
+ */
+async function withOfflineCopy<K extends ModelKind>(url: string, kind: K, options: FetchManifestOptions): Promise<ModelManifestKinds[K]> {
+  const store = options.store ?? defaultStore();
+  const key = manifestCopyKey(url);
+  try {
+    const manifest = await downloadManifest(url, kind, options);
+    // Resolved (absolute URLs), so the copy needs no base; a full store only costs the offline copy.
+    await store.put(key, new TextEncoder().encode(JSON.stringify(manifest))).catch(() => undefined);
+    return manifest;
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'model-download-failed') throw error;
+    const copy = await store.get(key).catch(() => undefined);
+    if (!copy) throw error;
+    return parseManifest(JSON.parse(new TextDecoder().decode(copy)), new URL(url, globalThis.location?.href).href, kind);
+  }
 }
 
 /** A model's cache key: layout version, id and revision, so a new revision never reuses bytes. */

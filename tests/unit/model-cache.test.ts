@@ -752,9 +752,37 @@ describe('fetchManifest', () => {
 
   it('reports an HTTP error as a failed download', async () => {
     const server = new FakeServer();
-    const error = await appError(fetchManifest(url, { fetch: server.fetch }));
+    const error = await appError(fetchManifest(url, { fetch: server.fetch, store: new MemoryModelStore() }));
     expect(error.code).toBe('model-download-failed');
     expect(error.message).toContain('HTTP 404');
+  });
+
+  it('keeps a copy beside the models and uses it offline and while the host fails, never for an invalid one', async () => {
+    const store = new MemoryModelStore();
+    const server = new FakeServer().serve(url, json(raw));
+    const online = await fetchManifest(url, { fetch: server.fetch, store });
+    expect(await store.keys('manifest-copy/')).toHaveLength(1);
+
+    const offline: typeof fetch = async () => {
+      throw new TypeError('Failed to fetch');
+    };
+    expect(await fetchManifest(url, { fetch: offline, store })).toEqual(online);
+    // The host answering with an error (here 404: the manifest gone) also falls back to the copy.
+    expect(await fetchManifest(url, { fetch: new FakeServer().fetch, store })).toEqual(online);
+    // Another URL has no copy: the network error stands.
+    const other = await appError(fetchManifest('https://app.example.com/models/other.json', { fetch: offline, store }));
+    expect(other.code).toBe('model-download-failed');
+    expect(other.message).toContain('network error');
+    // A manifest the host now serves broken is reported, not papered over with the copy.
+    const broken = new FakeServer().serve(url, json({ ...raw, version: 2 }));
+    expect((await appError(fetchManifest(url, { fetch: broken.fetch, store }))).code).toBe('manifest-invalid');
+  });
+
+  it('still works when the store refuses the copy (full or blocked)', async () => {
+    const store = new MemoryModelStore({ quotaBytes: 10 });
+    const server = new FakeServer().serve(url, json(raw));
+    expect((await fetchManifest(url, { fetch: server.fetch, store })).id).toBe('triposr');
+    expect(await store.keys()).toEqual([]);
   });
 });
 
