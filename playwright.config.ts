@@ -18,6 +18,8 @@ export default defineConfig({
     browserName: 'chromium',
     launchOptions: { executablePath: CHROMIUM_PATH, args: chromiumArgs() },
     acceptDownloads: true,
+    // Service workers answer requests Playwright cannot route; only pwa.spec.ts lets the app register one.
+    serviceWorkers: 'block',
     viewport: { width: 1280, height: 860 },
   },
   webServer: {

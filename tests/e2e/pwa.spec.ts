@@ -1,0 +1,58 @@
+import { addPhoto, expect, generate, makePhoto, openApp, setSlider, test, waitForResult } from './harness';
+
+// The only specs that let the app register its service worker (playwright.config.ts blocks it).
+test.use({ serviceWorkers: 'allow' });
+
+test('installable: a manifest with generated icons, and a service worker that precaches the shell and the WASM runtime but no model', async ({ page, request }) => {
+  await openApp(page);
+  const manifestHref = await page.locator('link[rel=manifest]').getAttribute('href');
+  const manifest = await (await request.get(manifestHref!)).json();
+  expect(manifest).toMatchObject({ name: expect.stringContaining('CADLift'), display: 'standalone', start_url: '/' });
+  for (const icon of manifest.icons as { src: string; sizes: string; purpose: string }[]) {
+    const png = await (await request.get(icon.src)).body();
+    // PNG header: width and height at bytes 16 and 20.
+    const side = Number(icon.sizes.split('x')[0]);
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)], icon.src).toEqual([side, side]);
+  }
+  expect(manifest.icons.some((i: { purpose: string }) => i.purpose === 'maskable')).toBe(true);
+
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  const cached = await page.evaluate(async () => {
+    const urls: string[] = [];
+    for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) urls.push(new URL(r.url).pathname);
+    return urls;
+  });
+  expect(cached).toContain('/index.html');
+  expect(cached.some((u) => /\/assets\/ort-wasm-simd-threaded.*\.wasm$/.test(u)), 'the ONNX Runtime wasm is precached').toBe(true);
+  expect(cached.some((u) => u.includes('/models/') || u.endsWith('.onnx') || u.endsWith('.onnx.data')), 'no model file in the precache').toBe(false);
+  expect(cached).not.toContain('/embed.html');
+});
+
+test('offline: after one generation the app starts, says it is offline, and generates again from another photo', async ({ page, context }) => {
+  await openApp(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await addPhoto(page, await makePhoto(page, { colour: '#3080d0' }));
+  await setSlider(page, 'resolution', 32);
+  await generate(page);
+  const first = await waitForResult(page);
+  expect(first.triangles).toBeGreaterThan(100);
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('offline')).toBeVisible();
+  await expect(page.getByTestId('backend')).not.toHaveText('Starting…');
+  await expect(page.getByTestId('app-version')).toContainText('works offline');
+  // Another photo, taller than wide, so the result must come from a new run.
+  await addPhoto(page, await makePhoto(page, { colour: '#d04030', width: 200, height: 320 }));
+  await setSlider(page, 'resolution', 32);
+  await generate(page, { accept: false });
+  const second = await waitForResult(page);
+  expect(second.triangles).toBeGreaterThan(100);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+
+  // The Text tab says it needs the network instead of failing.
+  await page.getByTestId('tab-text').click();
+  await expect(page.getByTestId('text-offline')).toBeVisible();
+  await context.setOffline(false);
+  await expect(page.getByTestId('offline')).toHaveCount(0);
+});
