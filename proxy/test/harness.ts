@@ -40,6 +40,8 @@ export interface Harness {
 export interface SetupOptions {
   /** Moves the fake clock this far each time an upstream answer arrives: a slow OpenAI. */
   upstreamLatencyMs?: number;
+  /** The retry jitter's random numbers; 0 (no jitter: the full back-off) unless a test says. */
+  random?: () => number;
 }
 
 /** Builds the app over a fresh fake; `env` (or `env(fake)`) overrides the defaults. */
@@ -69,6 +71,7 @@ export async function setup(
       return response;
     },
     log: (line) => logs.push(line),
+    random: options.random ?? (() => 0),
     // app.request() has no socket: tests name the peer in a header of their own.
     peerAddress: (c) => c.req.header('X-Test-Peer') ?? '198.51.100.7',
   });
