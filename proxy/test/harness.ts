@@ -7,10 +7,9 @@ import { MemoryStore } from '../src/store.ts';
 import { FakeClock } from './fake-clock.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.ts';
 
-/** A key shaped like a real one; it must never come back out. */
-export const API_KEY = 'sk-proj-TESTKEY0123456789abcdefSECRET';
-export const ORIGIN = 'https://cadlift.example';
-export const METRICS_TOKEN = 'metrics-token-for-tests';
+import { API_KEY, METRICS_TOKEN, ORIGIN } from './constants.ts';
+
+export { API_KEY, METRICS_TOKEN, ORIGIN };
 
 /** A plain response read to the end. */
 export interface ReadResponse {

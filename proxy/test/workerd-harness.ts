@@ -3,8 +3,7 @@ import { build } from 'esbuild';
 import type { WorkerOptions } from 'miniflare';
 import { fileURLToPath } from 'node:url';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { expect } from 'vitest';
-import { API_KEY, METRICS_TOKEN, ORIGIN } from './harness.ts';
+import { API_KEY, METRICS_TOKEN, ORIGIN } from './constants.ts';
 
 const proxyDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -32,7 +31,9 @@ export function workerFromWranglerConfig(
   vars: Record<string, string>,
 ): WorkerOptions {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(`${proxyDir}/wrangler.jsonc`);
-  expect(workerOptions.compatibilityFlags).toContain('enable_request_signal');
+  if (!workerOptions.compatibilityFlags?.includes('enable_request_signal')) {
+    throw new Error('wrangler.jsonc lost the enable_request_signal compatibility flag.');
+  }
   return {
     ...workerOptions,
     name,
