@@ -192,7 +192,7 @@ export class TurnstileTokens {
             new ProxyError(
               'turnstile_unavailable',
               this.widget
-                ? 'The human check (Cloudflare Turnstile) has not finished. Complete it above the prompt, then press Regenerate.'
+                ? 'The human check (Cloudflare Turnstile) has not finished. Complete it above the prompt and press Regenerate; if it shows nothing, tell the site owner.'
                 : 'The human check (Cloudflare Turnstile) did not load. Allow challenges.cloudflare.com (content blockers often stop it) and reload the page.',
             ),
           ),
