@@ -193,7 +193,7 @@ export class TurnstileTokens {
               'turnstile_unavailable',
               this.widget
                 ? 'The human check (Cloudflare Turnstile) has not finished. Complete it above the prompt and press Regenerate; if it shows nothing, tell the site owner.'
-                : 'The human check (Cloudflare Turnstile) did not load. Allow challenges.cloudflare.com (content blockers often stop it) and reload the page.',
+                : 'The human check (Cloudflare Turnstile) lives on the Text tab and is not showing. Open the Text tab, let it finish, then press Regenerate.',
             ),
           ),
         this.options.tokenTimeoutMs,

@@ -96,6 +96,8 @@ describe('TurnstileTokens', () => {
     await expect.poll(() => widget.params).not.toBeNull();
     unmount();
     expect(widget.removed).toBe(1);
+    const hidden = new TurnstileTokens('site-key', async () => widget, { tokenTimeoutMs: 20 });
+    await expect(hidden.token()).rejects.toMatchObject({ proxyCode: 'turnstile_unavailable', message: expect.stringMatching(/Open the Text tab/) });
 
     const broken = new TurnstileTokens('site-key', () => Promise.reject(new Error('blocked')), { tokenTimeoutMs: 5000 });
     const waiting = broken.token();
