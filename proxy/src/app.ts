@@ -9,7 +9,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { clientKey } from './client-ip.ts';
 import { utcDay, type Clock } from './clock.ts';
 import type { ProxyConfig } from './config.ts';
-import { ClientGoneError, ProxyError, upstreamErrors } from './errors.ts';
+import { ClientGoneError, ProxyError, UpstreamLostError, upstreamErrors } from './errors.ts';
 import { createLogger, type LogSink } from './log.ts';
 import { renderMetrics } from './metrics.ts';
 import {
@@ -46,6 +46,8 @@ export interface AppDeps {
    * Workers (Cloudflare sets it and clients cannot).
    */
   peerAddress: (c: Context) => string | undefined;
+  /** A number in [0, 1) for retry jitter; Math.random when absent. */
+  random?: () => number;
 }
 
 /** Fixed limits of the text-to-image route. */
@@ -109,6 +111,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     fetch: deps.fetch,
     clock,
     log,
+    random: deps.random,
   };
   const app = new Hono<AppEnv>();
 
@@ -328,9 +331,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           estimateUsd,
         });
       } catch (error) {
-        // OpenAI does not bill a request it refused; one that timed out or that the client
-        // abandoned may have been generated, so its estimate stays booked.
-        const refused = !answered && error instanceof ProxyError && error.code !== 'timeout';
+        // OpenAI does not bill a request it refused; one that timed out, lost its connection or
+        // that the client abandoned may have been generated, so its estimate stays booked.
+        const refused =
+          !answered &&
+          error instanceof ProxyError &&
+          error.code !== 'timeout' &&
+          !(error instanceof UpstreamLostError);
         await settle(refused ? 0 : estimateUsd);
         throw error;
       } finally {

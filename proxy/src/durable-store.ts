@@ -6,14 +6,24 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { MetricsSnapshot, RequestSample } from './metrics.ts';
-import { MemoryStore, type RateDecision, type Reservation, type Store } from './store.ts';
+import {
+  MemoryStore,
+  type HeldReservation,
+  type RateDecision,
+  type Reservation,
+  type Store,
+} from './store.ts';
 
 const SPENT_KEY = 'spentByDay';
+/** Each open reservation is its own key, `held:<id>`, so reserving writes one small row. */
+const HELD_PREFIX = 'held:';
 
 /**
- * The Durable Object class (binding `PROXY_STORE` in wrangler.jsonc). Spend is written to durable
- * storage; rate-limit windows and metric counters are in memory and start over if the object is
- * evicted, which Prometheus reads as a counter reset.
+ * The Durable Object class (binding `PROXY_STORE` in wrangler.jsonc). Spend and open
+ * reservations are written to the object's SQLite storage, so an eviction between reserve and
+ * settle (a generation can leave the object idle for up to the 120 s deadline) loses neither;
+ * an alarm books reservations nobody settles. Rate-limit windows and metric counters are in
+ * memory and start over if the object is evicted, which Prometheus reads as a counter reset.
  */
 export class ProxyStoreObject extends DurableObject<unknown> {
   #store = new MemoryStore();
@@ -23,31 +33,57 @@ export class ProxyStoreObject extends DurableObject<unknown> {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.#spentByDay = (await ctx.storage.get<Record<string, number>>(SPENT_KEY)) ?? {};
+      const held = await ctx.storage.list<HeldReservation>({ prefix: HELD_PREFIX });
       this.#store = new MemoryStore({
         spentByDay: this.#spentByDay,
-        onSpend: (day, spentUsd) => {
+        held: Object.fromEntries(
+          [...held].map(([key, value]) => [key.slice(HELD_PREFIX.length), value]),
+        ),
+        // Not awaited: the output gate holds the RPC answer until the write is durable, and
+        // writes with no await between them are committed as one transaction.
+        onReserve: (id, reservation) => {
+          void ctx.storage.put(HELD_PREFIX + id, reservation);
+        },
+        onSpend: (day, spentUsd, id) => {
           const kept = Object.entries({ ...this.#spentByDay, [day]: spentUsd })
             .sort(([a], [b]) => a.localeCompare(b))
             .slice(-2);
           this.#spentByDay = Object.fromEntries(kept);
-          // Not awaited: the output gate holds the RPC answer until the write is durable.
           void ctx.storage.put(SPENT_KEY, this.#spentByDay);
+          void ctx.storage.delete(HELD_PREFIX + id);
         },
       });
+      await this.#armAlarm();
     });
+  }
+
+  /** Books the reservations whose requests never settled, then waits for the next one. */
+  override async alarm(): Promise<void> {
+    this.#store.expire(Date.now());
+    await this.#armAlarm();
+  }
+
+  /** Keeps one alarm set for the oldest open reservation's expiry (none when none is open). */
+  async #armAlarm(): Promise<void> {
+    const at = this.#store.nextExpiryMs();
+    if (at === undefined) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   takeRateLimit(client: string, limitPerMinute: number, nowMs: number): Promise<RateDecision> {
     return this.#store.takeRateLimit(client, limitPerMinute, nowMs);
   }
 
-  reserveBudget(
+  async reserveBudget(
     day: string,
     estimateUsd: number,
     capUsd: number,
     nowMs: number,
   ): Promise<Reservation> {
-    return this.#store.reserveBudget(day, estimateUsd, capUsd, nowMs);
+    const reservation = await this.#store.reserveBudget(day, estimateUsd, capUsd, nowMs);
+    if (reservation.granted) await this.#armAlarm();
+    return reservation;
   }
 
   settleBudget(id: string, actualUsd: number): Promise<void> {

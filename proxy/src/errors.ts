@@ -55,6 +55,16 @@ export class ProxyError extends Error {
   }
 }
 
+/**
+ * The upstream connection broke after the request went out: OpenAI may be generating, and
+ * billing, the image. Not retried, and its reservation is booked at the estimate.
+ */
+export class UpstreamLostError extends ProxyError {
+  constructor() {
+    super('upstream_unavailable', 'The connection to OpenAI broke; try again in a minute.');
+  }
+}
+
 /** The client went away before the answer was complete; nobody is left to answer. */
 export class ClientGoneError extends Error {
   override readonly name = 'ClientGoneError';
@@ -93,6 +103,7 @@ export const upstreamErrors = {
       'upstream_bad_request',
       "OpenAI rejected the request; the operator should check OPENAI_IMAGE_MODEL and the proxy's logs.",
     ),
+  lost: () => new UpstreamLostError(),
   unavailable: () =>
     new ProxyError(
       'upstream_unavailable',

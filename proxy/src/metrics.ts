@@ -29,6 +29,8 @@ export interface MetricsSnapshot {
   spentTotalUsd: number;
   spentTodayUsd: number;
   reservedTodayUsd: number;
+  /** Reservations not yet settled (requests in flight, or dead ones until they expire). */
+  reservationsOpen: number;
 }
 
 /** An empty snapshot. */
@@ -43,6 +45,7 @@ export function emptySnapshot(): MetricsSnapshot {
     spentTotalUsd: 0,
     spentTodayUsd: 0,
     reservedTodayUsd: 0,
+    reservationsOpen: 0,
   };
 }
 
@@ -116,6 +119,9 @@ export function renderMetrics(snapshot: MetricsSnapshot, dailyBudgetUsd: number)
   ]);
   metric('reserved_today_usd', 'gauge', 'Budget held by requests still running, in USD.', [
     ['', round(snapshot.reservedTodayUsd)],
+  ]);
+  metric('reservations_open', 'gauge', 'Budget reservations not yet settled.', [
+    ['', snapshot.reservationsOpen],
   ]);
   metric('daily_budget_usd', 'gauge', 'The configured daily spending cap, in USD.', [
     ['', dailyBudgetUsd],

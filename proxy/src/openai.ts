@@ -18,11 +18,20 @@ export interface ImageJob {
   partialImages: number;
 }
 
-/** Retry settings. Only rate limits (not quota), 5xx and network errors are retried. */
+/**
+ * Retry settings. Only answers that say nothing was generated (rate limits, not quota; 5xx) and
+ * connections that never reached OpenAI are retried: a connection that broke after the request
+ * went out may have started a generation OpenAI bills, and a second attempt would bill again.
+ */
 export const RETRY_DEFAULTS = {
   maxAttempts: 3,
   /** The first back-off; each further one doubles. */
   baseDelayMs: 1000,
+  /**
+   * Share of each back-off taken off at random (full wait × (1 − jitter × random)), so clients
+   * that failed together do not retry together.
+   */
+  jitter: 0.5,
   /** A Retry-After longer than this is handed to the client instead of waited out. */
   maxDelayMs: 20_000,
 };
@@ -33,6 +42,35 @@ export interface UpstreamDeps {
   fetch: typeof fetch;
   clock: Clock;
   log: (entry: LogEntry) => void;
+  /** A number in [0, 1) for the back-off's jitter; Math.random unless a test pins it. */
+  random?: () => number;
+}
+
+/**
+ * Error codes (Node's, through undici) of a connection that was never made, so the request
+ * cannot have reached OpenAI. Workers' fetch does not say; there every network error counts as
+ * possibly billed.
+ */
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** True when a fetch failure happened before any byte of the request could reach the server. */
+export function neverConnected(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown; errors?: { code?: unknown }[] } } | null)
+    ?.cause;
+  if (!cause) return false;
+  if (NOT_CONNECTED.has(String(cause.code))) return true;
+  // Happy eyeballs: every address refused.
+  const all = cause.errors;
+  return (
+    Array.isArray(all) && all.length > 0 && all.every((e) => NOT_CONNECTED.has(String(e.code)))
+  );
 }
 
 /** OpenAI's error body: `{ error: { message, type, param, code } }`. */
@@ -98,11 +136,24 @@ export async function requestImage(
       });
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      deps.log({ level: 'warn', msg: 'upstream unreachable', attempt, error: String(error) });
-      failure = { error: upstreamErrors.unavailable(), retryable: true };
+      const unreached = neverConnected(error);
+      deps.log({
+        level: 'warn',
+        msg: unreached ? 'upstream unreachable' : 'upstream connection lost',
+        attempt,
+        error: String(error),
+      });
+      failure = unreached
+        ? { error: upstreamErrors.unavailable(), retryable: true }
+        : { error: upstreamErrors.lost(), retryable: false };
     }
     if (!failure.retryable || attempt >= RETRY_DEFAULTS.maxAttempts) throw failure.error;
-    const delayMs = failure.delayMs ?? RETRY_DEFAULTS.baseDelayMs * 2 ** (attempt - 1);
+    const backOffMs =
+      RETRY_DEFAULTS.baseDelayMs *
+      2 ** (attempt - 1) *
+      (1 - RETRY_DEFAULTS.jitter * (deps.random ?? Math.random)());
+    // A wait the upstream asked for is a minimum: honoured as given.
+    const delayMs = failure.delayMs ?? Math.round(backOffMs);
     if (delayMs > RETRY_DEFAULTS.maxDelayMs || deps.clock.now() + delayMs >= deadlineAtMs) {
       throw failure.error;
     }

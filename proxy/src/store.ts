@@ -42,23 +42,31 @@ const WINDOW_MS = 60_000;
  */
 export const RESERVATION_TTL_MS = 10 * 60_000;
 
+/** A reservation not yet settled: what it holds, of which day, since when. */
+export interface HeldReservation {
+  day: string;
+  estimateUsd: number;
+  atMs: number;
+}
+
 /** Options of MemoryStore. */
 export interface MemoryStoreOptions {
   /** Spend already booked, by UTC day (a Durable Object reloads it from storage). */
   spentByDay?: Record<string, number>;
-  /** Called after each settlement with the day's new total, to persist it. */
-  onSpend?: (day: string, spentUsd: number) => void;
+  /** Reservations still open, by id (a Durable Object reloads them from storage). */
+  held?: Record<string, HeldReservation>;
+  /** Called after each reservation, to persist it. */
+  onReserve?: (id: string, held: HeldReservation) => void;
+  /**
+   * Called after each settlement (or expiry) with the day's new total, to persist it together
+   * with the removal of the reservation `id`.
+   */
+  onSpend?: (day: string, spentUsd: number, id: string) => void;
 }
 
 interface DayBudget {
   spentUsd: number;
   reservedUsd: number;
-}
-
-interface Held {
-  day: string;
-  estimateUsd: number;
-  atMs: number;
 }
 
 /**
@@ -68,16 +76,23 @@ interface Held {
 export class MemoryStore implements Store {
   readonly #hits = new Map<string, number[]>();
   readonly #days = new Map<string, DayBudget>();
-  readonly #held = new Map<string, Held>();
+  readonly #held = new Map<string, HeldReservation>();
   readonly #metrics = emptySnapshot();
   readonly #onSpend: MemoryStoreOptions['onSpend'];
+  readonly #onReserve: MemoryStoreOptions['onReserve'];
   #calls = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     for (const [day, spentUsd] of Object.entries(options.spentByDay ?? {})) {
       this.#days.set(day, { spentUsd, reservedUsd: 0 });
     }
+    for (const [id, held] of Object.entries(options.held ?? {})) {
+      this.#held.set(id, held);
+      const budget = this.#day(held.day);
+      budget.reservedUsd = roundUsd(budget.reservedUsd + held.estimateUsd);
+    }
     this.#onSpend = options.onSpend;
+    this.#onReserve = options.onReserve;
   }
 
   async takeRateLimit(
@@ -105,16 +120,33 @@ export class MemoryStore implements Store {
     capUsd: number,
     nowMs: number,
   ): Promise<Reservation> {
-    for (const [id, held] of this.#held) {
-      if (held.atMs < nowMs - RESERVATION_TTL_MS) this.#settle(id, held.estimateUsd);
-    }
+    this.expire(nowMs);
     const budget = this.#day(day);
     if (budget.spentUsd + budget.reservedUsd + estimateUsd > capUsd + 1e-9)
       return { granted: false };
     budget.reservedUsd = roundUsd(budget.reservedUsd + estimateUsd);
     const id = crypto.randomUUID();
-    this.#held.set(id, { day, estimateUsd, atMs: nowMs });
+    const held = { day, estimateUsd, atMs: nowMs };
+    this.#held.set(id, held);
+    this.#onReserve?.(id, held);
     return { granted: true, id };
+  }
+
+  /**
+   * Books every reservation older than RESERVATION_TTL_MS at its estimate: its request died
+   * without settling, and OpenAI may have generated and billed the image.
+   */
+  expire(nowMs: number): void {
+    for (const [id, held] of this.#held) {
+      if (held.atMs <= nowMs - RESERVATION_TTL_MS) this.#settle(id, held.estimateUsd);
+    }
+  }
+
+  /** When the oldest open reservation expires, or undefined when none is open. */
+  nextExpiryMs(): number | undefined {
+    let oldest: number | undefined;
+    for (const held of this.#held.values()) oldest = Math.min(oldest ?? held.atMs, held.atMs);
+    return oldest === undefined ? undefined : oldest + RESERVATION_TTL_MS;
   }
 
   async settleBudget(id: string, actualUsd: number): Promise<void> {
@@ -130,7 +162,7 @@ export class MemoryStore implements Store {
     budget.reservedUsd = Math.max(0, roundUsd(budget.reservedUsd - held.estimateUsd));
     budget.spentUsd = roundUsd(budget.spentUsd + actualUsd);
     this.#metrics.spentTotalUsd = roundUsd(this.#metrics.spentTotalUsd + actualUsd);
-    this.#onSpend?.(held.day, budget.spentUsd);
+    this.#onSpend?.(held.day, budget.spentUsd, id);
   }
 
   async recordRequest(sample: RequestSample): Promise<void> {
@@ -143,6 +175,7 @@ export class MemoryStore implements Store {
       ...this.#metrics,
       spentTodayUsd: budget?.spentUsd ?? 0,
       reservedTodayUsd: budget?.reservedUsd ?? 0,
+      reservationsOpen: this.#held.size,
     });
   }
 

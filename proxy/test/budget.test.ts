@@ -69,17 +69,43 @@ describe('MemoryStore', () => {
     expect(snapshot.reservedTodayUsd).toBe(0.1);
   });
 
+  it('reloads open reservations, reports each change to persist, and says when the next expires', async () => {
+    const reserved: string[] = [];
+    const settled: [string, number, string][] = [];
+    const store = new MemoryStore({
+      spentByDay: { [day]: 0.2 },
+      held: { old: { day, estimateUsd: 0.5, atMs: t0 } },
+      onReserve: (id) => reserved.push(id),
+      onSpend: (d, spent, id) => settled.push([d, spent, id]),
+    });
+    expect(store.nextExpiryMs()).toBe(t0 + 10 * 60_000);
+    // $0.2 spent + $0.5 held: $0.4 more would pass the $1 cap.
+    expect((await store.reserveBudget(day, 0.4, 1, t0 + 60_000)).granted).toBe(false);
+    const fresh = await store.reserveBudget(day, 0.2, 1, t0 + 60_000);
+    if (!fresh.granted) throw new Error('expected a reservation');
+    expect(reserved).toEqual([fresh.id]);
+    store.expire(t0 + 10 * 60_000);
+    expect(settled).toEqual([[day, 0.7, 'old']]);
+    expect(store.nextExpiryMs()).toBe(t0 + 11 * 60_000);
+    await store.settleBudget('old', 0.1); // already booked at its estimate
+    await store.settleBudget(fresh.id, 0.15);
+    expect(store.nextExpiryMs()).toBeUndefined();
+    const snapshot = await store.snapshot(day);
+    expect(snapshot.spentTodayUsd).toBe(0.85);
+    expect(snapshot.reservationsOpen).toBe(0);
+  });
+
   it('keeps days apart and reports persisted spend', async () => {
-    const saved: [string, number][] = [];
+    const saved: [string, number, string][] = [];
     const store = new MemoryStore({
       spentByDay: { '2026-01-14': 0.5 },
-      onSpend: (d, spent) => saved.push([d, spent]),
+      onSpend: (d, spent, id) => saved.push([d, spent, id]),
     });
     expect((await store.reserveBudget('2026-01-14', 0.6, 1, t0)).granted).toBe(false);
     const reservation = await store.reserveBudget(day, 0.6, 1, t0);
     if (!reservation.granted) throw new Error('expected a reservation');
     await store.settleBudget(reservation.id, 0.25);
-    expect(saved).toEqual([[day, 0.25]]);
+    expect(saved).toEqual([[day, 0.25, reservation.id]]);
   });
 
   it('counts a sliding minute per client', async () => {

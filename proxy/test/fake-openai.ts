@@ -136,6 +136,7 @@ export class FakeOpenAI {
   readonly #replies: Reply[] = [];
   readonly #server: Server;
   readonly #waiters: { count: number; resolve: () => void }[] = [];
+  readonly #spentTokens = new Set<string>();
   #port = 0;
 
   constructor() {
@@ -190,7 +191,7 @@ export class FakeOpenAI {
     return `http://127.0.0.1:${this.#port}/v1`;
   }
 
-  /** The URL to use as TURNSTILE_VERIFY_URL; the token `good-token` passes. */
+  /** The URL to use as TURNSTILE_VERIFY_URL; a token starting with `good` passes, once. */
   get turnstileUrl(): string {
     return `http://127.0.0.1:${this.#port}/turnstile`;
   }
@@ -276,15 +277,15 @@ export class FakeOpenAI {
     }
   }
 
+  /** Turnstile's siteverify: a token that starts with `good` passes once, as a real one does. */
   #turnstile(form: string, res: ServerResponse): void {
-    const token = new URLSearchParams(form).get('response');
-    const success = token === 'good-token';
+    const token = new URLSearchParams(form).get('response') ?? '';
+    const reused = this.#spentTokens.has(token);
+    const success = token.startsWith('good') && !reused;
+    if (success) this.#spentTokens.add(token);
+    const errorCode = reused ? 'timeout-or-duplicate' : 'invalid-input-response';
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(
-      JSON.stringify(
-        success ? { success } : { success, 'error-codes': ['invalid-input-response'] },
-      ),
-    );
+    res.end(JSON.stringify(success ? { success } : { success, 'error-codes': [errorCode] }));
   }
 }
 

@@ -7,10 +7,9 @@ import { MemoryStore } from '../src/store.ts';
 import { FakeClock } from './fake-clock.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.ts';
 
-/** A key shaped like a real one; it must never come back out. */
-export const API_KEY = 'sk-proj-TESTKEY0123456789abcdefSECRET';
-export const ORIGIN = 'https://cadlift.example';
-export const METRICS_TOKEN = 'metrics-token-for-tests';
+import { API_KEY, METRICS_TOKEN, ORIGIN } from './constants.ts';
+
+export { API_KEY, METRICS_TOKEN, ORIGIN };
 
 /** A plain response read to the end. */
 export interface ReadResponse {
@@ -40,6 +39,8 @@ export interface Harness {
 export interface SetupOptions {
   /** Moves the fake clock this far each time an upstream answer arrives: a slow OpenAI. */
   upstreamLatencyMs?: number;
+  /** The retry jitter's random numbers; 0 (no jitter: the full back-off) unless a test says. */
+  random?: () => number;
 }
 
 /** Builds the app over a fresh fake; `env` (or `env(fake)`) overrides the defaults. */
@@ -69,6 +70,7 @@ export async function setup(
       return response;
     },
     log: (line) => logs.push(line),
+    random: options.random ?? (() => 0),
     // app.request() has no socket: tests name the peer in a header of their own.
     peerAddress: (c) => c.req.header('X-Test-Peer') ?? '198.51.100.7',
   });

@@ -46,6 +46,24 @@ describe('Turnstile (TURNSTILE_SECRET set)', () => {
     expect(h.fake.imageRequests).toHaveLength(1);
   });
 
+  it('refuses a token used before, and says so; two concurrent requests with their own tokens pass', async () => {
+    const [a, b] = await Promise.all([
+      h.post({ prompt: 'a chair' }, { 'X-Turnstile-Token': 'good-a' }),
+      h.post({ prompt: 'a lamp' }, { 'X-Turnstile-Token': 'good-b' }),
+    ]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const again = await h.post({ prompt: 'a chair' }, { 'X-Turnstile-Token': 'good-a' });
+    expect(again.status).toBe(403);
+    expect(again.json.error.code).toBe('turnstile_failed');
+    expect(again.json.error.message).toMatch(/already used or is older than 5 minutes/);
+    expect(h.fake.imageRequests).toHaveLength(2);
+  });
+
+  it('tells a client that sent no token that the app must show the widget', async () => {
+    const res = await h.post({ prompt: 'a chair' });
+    expect(res.json.error.message).toMatch(/no Turnstile token.*VITE_TURNSTILE_SITE_KEY/);
+  });
+
   it('allows the token header in preflight', async () => {
     const res = await h.request(TEXT_TO_IMAGE_PATH, {
       method: 'OPTIONS',

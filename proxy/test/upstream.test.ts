@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { API_KEY, setup, type Harness } from './harness.ts';
 import { OPENAI_ERRORS, type Reply } from './fake-openai.ts';
@@ -84,10 +86,54 @@ describe('retries', () => {
     expect(h.fake.imageRequests).toHaveLength(2);
   });
 
-  it('retries network errors', async () => {
-    h.fake.reply({ kind: 'drop' }, { kind: 'drop' });
+  it('does not retry a connection that broke after the request went out, and books its estimate', async () => {
+    // OpenAI may have accepted the request before the connection broke: a second attempt could
+    // generate, and bill, a second image against one reservation.
+    h.fake.reply({ kind: 'drop' });
+    const res = await h.post({ prompt: 'a chair' });
+    expect(res.status).toBe(502);
+    expect(res.json.error.code).toBe('upstream_unavailable');
+    expect(h.fake.imageRequests).toHaveLength(1);
+    expect(h.clock.sleeps).toEqual([]);
+    const snapshot = await h.store.snapshot('2026-01-15');
+    expect(snapshot.spentTodayUsd).toBeCloseTo(0.0443, 3);
+    expect(snapshot.reservedTodayUsd).toBe(0);
+  });
+
+  it('retries a connection that was refused (nothing reached OpenAI), booking nothing', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    await h.close();
+    h = await setup({ OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1` });
+    const res = await h.post({ prompt: 'a chair' });
+    expect(res.status).toBe(502);
+    expect(res.json.error.code).toBe('upstream_unavailable');
+    expect(h.clock.sleeps).toEqual([1000, 2000]);
+    expect(h.logs.filter((line) => line.includes('upstream unreachable'))).toHaveLength(3);
+    const snapshot = await h.store.snapshot('2026-01-15');
+    expect(snapshot.spentTodayUsd).toBe(0);
+    expect(snapshot.reservedTodayUsd).toBe(0);
+  });
+
+  it('books a request retried after a 5xx once, at what the image cost', async () => {
+    h.fake.reply(error(500, OPENAI_ERRORS.server), error(503, OPENAI_ERRORS.server));
     expect((await h.post({ prompt: 'a chair' })).status).toBe(200);
     expect(h.fake.imageRequests).toHaveLength(3);
+    const snapshot = await h.store.snapshot('2026-01-15');
+    expect(snapshot.spentTodayUsd).toBe(0.04284);
+    expect(snapshot.reservedTodayUsd).toBe(0);
+  });
+
+  it('takes up to half of each back-off off at random (jitter)', async () => {
+    await h.close();
+    const draws = [0.5, 0.999];
+    h = await setup({}, { random: () => draws.shift() ?? 0 });
+    h.fake.reply(error(429, OPENAI_ERRORS.rateLimit), error(500, OPENAI_ERRORS.server));
+    expect((await h.post({ prompt: 'a chair' })).status).toBe(200);
+    // 1000 × (1 − 0.5 × 0.5) and 2000 × (1 − 0.5 × 0.999).
+    expect(h.clock.sleeps).toEqual([750, 1001]);
   });
 
   it('stops after 3 attempts', async () => {

@@ -2,16 +2,17 @@
  * The proxy in the real Workers runtime (workerd, through Miniflare), configured from
  * wrangler.jsonc, talking to the fake OpenAI on loopback.
  */
-import { build } from 'esbuild';
 import { Miniflare, type WorkerOptions } from 'miniflare';
-import { fileURLToPath } from 'node:url';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseSse } from '../src/sse.ts';
 import { API_KEY, deferred, METRICS_TOKEN, ORIGIN } from './harness.ts';
+import {
+  bundleWorker,
+  workerFromWranglerConfig as fromWrangler,
+  workerPost,
+} from './workerd-harness.ts';
 import { PNG_B64, startFakeOpenAI, USAGE, type FakeOpenAI } from './fake-openai.ts';
 
-const proxyDir = fileURLToPath(new URL('..', import.meta.url));
 let script: string;
 let fake: FakeOpenAI;
 let mf: Miniflare | undefined;
@@ -30,19 +31,7 @@ function start(workers: WorkerOptions[]): Miniflare {
 }
 
 beforeAll(async () => {
-  // What `wrangler deploy` does too: one ES module, cloudflare:* left to the runtime.
-  const result = await build({
-    entryPoints: [`${proxyDir}/src/worker.ts`],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser'],
-    target: 'es2022',
-    external: ['cloudflare:*'],
-    write: false,
-  });
-  script = result.outputFiles[0]!.text;
+  script = await bundleWorker();
   fake = await startFakeOpenAI();
 });
 afterAll(async () => {
@@ -55,35 +44,11 @@ afterEach(async () => {
   mf = undefined;
 });
 
-/** The Worker as wrangler.jsonc describes it, with test settings. */
 function workerFromWranglerConfig(name: string, vars: Record<string, string>): WorkerOptions {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(`${proxyDir}/wrangler.jsonc`);
-  expect(workerOptions.compatibilityFlags).toContain('enable_request_signal');
-  return {
-    ...workerOptions,
-    name,
-    modules: true,
-    script,
-    bindings: {
-      ...workerOptions.bindings,
-      OPENAI_API_KEY: API_KEY,
-      OPENAI_BASE_URL: fake.url,
-      ALLOWED_ORIGINS: ORIGIN,
-      METRICS_TOKEN,
-      ...vars,
-    },
-  } as WorkerOptions;
+  return fromWrangler(name, script, fake.url, vars);
 }
 
-const post = (body: unknown) => ({
-  method: 'POST',
-  headers: {
-    Origin: ORIGIN,
-    'Content-Type': 'application/json',
-    'CF-Connecting-IP': '203.0.113.9',
-  },
-  body: JSON.stringify(body),
-});
+const post = (body: unknown) => workerPost(body);
 
 describe('in workerd', () => {
   it('serves a full request through the Workers runtime to the upstream on loopback', async () => {
@@ -173,8 +138,6 @@ describe('in workerd', () => {
     client.abort();
     await fake.imageRequests[before]!.whenAbandoned;
     expect(fake.imageRequests[before]!.abandoned).toBe(true);
-    await new Promise((r) => setTimeout(r, 2000));
-    console.error('DBG', JSON.stringify(logs));
     never.resolve();
   });
 

@@ -13,6 +13,11 @@ export interface TextToImageOptions {
   signal?: AbortSignal;
   /** Called with each partial image as it arrives. */
   onPartial?: (image: Blob, index: number) => void;
+  /**
+   * A fresh Cloudflare Turnstile token for this request (each is valid once), sent as
+   * `X-Turnstile-Token`; absent when the site has no Turnstile.
+   */
+  turnstileToken?: (signal?: AbortSignal) => Promise<string>;
   fetch?: typeof fetch;
 }
 
@@ -59,10 +64,14 @@ export const PROXY_MESSAGES: Record<string, string> = {
   upstream_bad_request: 'OpenAI did not accept this prompt. Rephrase it and try again.',
   upstream_unavailable: 'OpenAI is unavailable right now. Try again in a few minutes.',
   timeout: 'OpenAI took too long to draw the image. Try again, perhaps with lower quality.',
-  turnstile_failed: 'The human check did not pass. Reload the page and try again.',
+  turnstile_failed: "The image service did not accept this request's human check (Cloudflare Turnstile): the token was expired or already used. Press Regenerate to try again with a new check.",
   unauthorized: 'The image service refused this request. Reload the page and try again.',
   internal: 'The image service hit an internal error. Try again in a moment.',
 };
+
+/** turnstile_failed when this app sent no token: the proxy wants Turnstile and this build has none. */
+export const TURNSTILE_MISSING_MESSAGE =
+  "The image service requires a human check (Cloudflare Turnstile) that this build of CADLift does not show. The site owner must set VITE_TURNSTILE_SITE_KEY when building it.";
 
 function proxyError(code: string, retryAfter?: number): ProxyError {
   return new ProxyError(code, PROXY_MESSAGES[code] ?? `The image service failed (${code}). Try again in a moment.`, retryAfter);
@@ -124,13 +133,16 @@ export async function textToImage(proxyUrl: string, prompt: string, options: Par
     throw new AppError('proxy-unconfigured', 'Text to 3D needs the image proxy: set VITE_PROXY_URL when building CADLift.');
   }
   const doFetch = o.fetch ?? fetch;
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  // A token per request, taken just before sending: the proxy spends it, and it expires in 5 minutes.
+  if (o.turnstileToken) headers['x-turnstile-token'] = await o.turnstileToken(o.signal);
   let response: Response;
   try {
     // A relative VITE_PROXY_URL (a proxy mounted on the app's own origin) resolves against the page.
     const base = new URL(proxyUrl.endsWith('/') ? proxyUrl : `${proxyUrl}/`, globalThis.location?.href);
     response = await doFetch(new URL('v1/text-to-image', base), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers,
       body: JSON.stringify({ prompt, size: o.size, quality: o.quality, stream: o.stream }),
       signal: o.signal,
     });
@@ -141,7 +153,9 @@ export async function textToImage(proxyUrl: string, prompt: string, options: Par
   if (!response.ok) {
     const body = (await response.json().catch(() => null)) as { error?: { code?: string } } | null;
     const retryAfter = Number(response.headers.get('retry-after')) || undefined;
-    throw proxyError(body?.error?.code ?? `http_${response.status}`, retryAfter);
+    const code = body?.error?.code ?? `http_${response.status}`;
+    if (code === 'turnstile_failed' && !o.turnstileToken) throw new ProxyError(code, TURNSTILE_MISSING_MESSAGE);
+    throw proxyError(code, retryAfter);
   }
   if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
     return toResult((await response.json()) as DonePayload);

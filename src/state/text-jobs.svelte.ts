@@ -1,4 +1,5 @@
 import { isAbortError } from '../lib/errors';
+import { appTurnstile } from '../lib/turnstile';
 import { TEXT_TO_IMAGE_DEFAULTS, textToImage, type ImageQuality, type ImageSize } from '../lib/text-to-image';
 import type { GenerateResult, PipelineEvent, Stage } from '../shared/pipeline';
 import { userMessage } from './messages';
@@ -29,6 +30,8 @@ export interface TextJobHost {
   ensureConsent(): Promise<boolean>;
   meshImage(image: Blob, onEvent: (event: PipelineEvent) => void, signal: AbortSignal): Promise<GenerateResult>;
   showResult(result: GenerateResult, name: string): void;
+  /** A fresh Turnstile token per request; defaults to the Text tab's widget when the build has a site key. */
+  turnstileToken?: (signal?: AbortSignal) => Promise<string>;
 }
 
 /** Concurrency limits: requests in flight at the proxy (the GPU lane runs one job at a time anyway). */
@@ -42,11 +45,15 @@ export class TextJobs {
   jobs = $state<TextJob[]>([]);
   private nextId = 1;
   private controllers = new Map<number, AbortController>();
+  private readonly turnstileToken: TextJobHost['turnstileToken'];
 
   constructor(
     private readonly host: TextJobHost,
     private readonly proxyConcurrency: number = TEXT_JOB_DEFAULTS.proxyConcurrency,
-  ) {}
+  ) {
+    const turnstile = appTurnstile();
+    this.turnstileToken = host.turnstileToken ?? (turnstile ? (signal) => turnstile.token(signal) : undefined);
+  }
 
   /** Queues a prompt; returns its job id. */
   add(prompt: string, size: ImageSize = TEXT_TO_IMAGE_DEFAULTS.size, quality: ImageQuality = TEXT_TO_IMAGE_DEFAULTS.quality): number {
@@ -117,6 +124,7 @@ export class TextJobs {
         size: job().size,
         quality: job().quality,
         signal,
+        turnstileToken: this.turnstileToken,
         onPartial: (image) => {
           if (!signal.aborted) this.setImage(id, image);
         },

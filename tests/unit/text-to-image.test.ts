@@ -69,7 +69,8 @@ describe('textToImage', () => {
   it('maps every proxy error code to its own sentence, in JSON errors and in stream error events', async () => {
     for (const code of Object.keys(PROXY_MESSAGES)) {
       const response = new Response(JSON.stringify({ error: { code, message: 'x' } }), { status: 400 });
-      const error = await textToImage('https://p.example/', 'p', { fetch: fakeFetch(response) }).catch((e: unknown) => e);
+      // With a Turnstile token sent, as a build with a site key does (without one, see turnstile.test.ts).
+      const error = await textToImage('https://p.example/', 'p', { fetch: fakeFetch(response), turnstileToken: async () => 't' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProxyError);
       expect((error as ProxyError).proxyCode).toBe(code);
       expect((error as ProxyError).message).toBe(PROXY_MESSAGES[code]);
