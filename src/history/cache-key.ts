@@ -59,7 +59,9 @@ export async function resultCacheKey({ input, params, model, mesherVersion = MES
   const sha = await createSHA256();
   sha.init();
   // The length prefix keeps header and input apart: no other header/input split hashes the same bytes.
-  sha.update(new Uint8Array(new Uint32Array([header.length]).buffer));
+  const length = new Uint8Array(4);
+  new DataView(length.buffer).setUint32(0, header.length, true);
+  sha.update(length);
   sha.update(header);
   sha.update(bytes);
   return sha.digest('hex');
