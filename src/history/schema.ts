@@ -6,7 +6,7 @@
  * each large payload to `blobs` keyed by [entryId, part], and indexes entries by date and cache key.
  */
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
-import type { BlobPart, HistorySummary } from './types';
+import type { PayloadPart, HistorySummary } from './types';
 
 /** The database's name in IndexedDB. */
 export const HISTORY_DB_NAME = 'cadlift-history';
@@ -17,7 +17,7 @@ export const HISTORY_DB_VERSION = 2;
 /** One large payload of an entry. */
 export interface BlobRecord {
   entryId: string;
-  part: BlobPart;
+  part: PayloadPart;
   data: Blob;
 }
 
@@ -35,7 +35,7 @@ export interface HistorySchema extends DBSchema {
     indexes: { createdAt: number; cacheKey: string };
   };
   blobs: {
-    key: [string, BlobPart];
+    key: [string, PayloadPart];
     value: BlobRecord;
     indexes: { entryId: string };
   };

@@ -9,7 +9,7 @@ import { AppError } from '../lib/errors';
 import { HISTORY_DB_NAME, HISTORY_DB_VERSION, upgradeHistory, type BlobRecord, type HistorySchema } from './schema';
 import { PERSISTENCE_DEFAULTS, shouldAskPersistence, storageReport, toStorageError, type PersistenceOptions, type StorageReport } from './storage';
 import { validateSummary, validateNewEntry } from './validate';
-import type { BlobPart, HistoryEntry, HistoryListing, HistorySummary, NewEntry } from './types';
+import type { PayloadPart, HistoryEntry, HistoryListing, HistorySummary, NewEntry } from './types';
 
 /** Options for `HistoryStore.open`. */
 export interface HistoryStoreOptions {
@@ -249,13 +249,13 @@ export class HistoryStore {
 
 /** Splits an entry into its small record and its blob records. */
 export function splitEntry(entry: NewEntry & { id: string; createdAt: number }): { summary: HistorySummary; blobs: BlobRecord[] } {
-  const parts: [BlobPart, Blob | undefined][] = [
+  const parts: [PayloadPart, Blob | undefined][] = [
     ['image', entry.image],
     ['mesh', entry.mesh],
     ['triplane', entry.triplane],
     ['processed', entry.processed?.mesh],
   ];
-  const blobs: BlobRecord[] = parts.filter((p): p is [BlobPart, Blob] => p[1] !== undefined).map(([part, data]) => ({ entryId: entry.id, part, data }));
+  const blobs: BlobRecord[] = parts.filter((p): p is [PayloadPart, Blob] => p[1] !== undefined).map(([part, data]) => ({ entryId: entry.id, part, data }));
   const sizes: HistorySummary['sizes'] = { thumbnail: entry.thumbnail.size };
   for (const { part, data } of blobs) sizes[part] = data.size;
   const { image: _image, mesh: _mesh, triplane: _triplane, processed, ...rest } = entry;

@@ -10,8 +10,8 @@ import type { PostSettings, QualityReport, StepLog } from '../post/types';
 export type EntryKind = 'photo' | 'text';
 
 /** The large payloads of an entry, each stored as its own record. */
-export const BLOB_PARTS = ['image', 'mesh', 'triplane', 'processed'] as const;
-export type BlobPart = (typeof BLOB_PARTS)[number];
+export const PAYLOAD_PARTS = ['image', 'mesh', 'triplane', 'processed'] as const;
+export type PayloadPart = (typeof PAYLOAD_PARTS)[number];
 
 /**
  * The generation controls an entry ran with. `resolution`, `threshold` and `meshing` are
@@ -85,7 +85,7 @@ export interface HistorySummary {
   thumbnail: Blob;
   processed?: ProcessedInfo;
   /** Bytes of each stored part (thumbnail included), so usage is known without reading blobs. */
-  sizes: Partial<Record<BlobPart | 'thumbnail', number>>;
+  sizes: Partial<Record<PayloadPart | 'thumbnail', number>>;
 }
 
 /** A full entry, every payload included. */

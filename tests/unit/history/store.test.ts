@@ -1,7 +1,6 @@
 // idb's wrap() checks values against the IDB globals (IDBRequest, IDBCursor...), which this installs.
 import 'fake-indexeddb/auto';
-import { IDBFactory } from 'fake-indexeddb';
-import FDBObjectStore from 'fake-indexeddb/lib/FDBObjectStore';
+import { IDBFactory, IDBObjectStore as FDBObjectStore } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../../src/lib/errors';
 import { HistoryStore } from '../../../src/history/store';
@@ -68,7 +67,7 @@ describe('HistoryStore', () => {
     expect((await store.list({ filter: 'TEA' })).entries.map((e) => e.name)).toEqual(['Teapot']);
     expect((await store.list({ filter: 'mug', limit: 2 })).entries.map((e) => e.id)).toEqual(['entry-3', 'entry-1']);
     await store.rename('entry-3', '   ');
-    expect((await store.list({ limit: 1 })).entries[0].name).toBe('Mug 3');
+    expect((await store.list({ limit: 1 })).entries[0]?.name).toBe('Mug 3');
 
     await store.delete('entry-1');
     expect(await store.get('entry-1')).toBeUndefined();
@@ -119,7 +118,7 @@ describe('HistoryStore', () => {
     // The browser aborts the transaction with QuotaExceededError once the mesh is written.
     const put = FDBObjectStore.prototype.put;
     let full = true;
-    vi.spyOn(FDBObjectStore.prototype, 'put').mockImplementation(function (this: FDBObjectStore, value: unknown, key?: IDBValidKey) {
+    vi.spyOn(FDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
       const request = put.call(this, value, key);
       if (full && (value as { part?: string }).part === 'mesh') (this.transaction as unknown as { _abort(name: string): void })._abort('QuotaExceededError');
       return request;
