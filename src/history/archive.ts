@@ -130,10 +130,12 @@ export async function importHistory(store: HistoryStore, zip: Uint8Array): Promi
       if (!bytes || bytes.length !== file.size || (await sha256(bytes)) !== file.sha256) throw invalid(`the ${part} of “${entry.name}” is missing or damaged`);
       blobs[part] = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: typeof file.type === 'string' ? file.type : '' });
     }
-    const { files: _files, ...small } = entry;
     const sizes: HistorySummary['sizes'] = {};
     for (const [part, blob] of Object.entries(blobs)) sizes[part as FilePart] = blob.size;
-    const summary: HistorySummary = { ...small, thumbnail: blobs.thumbnail!, sizes };
+    // Only the fields an entry has: nothing else from a file is written into the database.
+    const { id, name, createdAt, kind, prompt, params, model, stats, quality, cacheKey, processed } = entry;
+    const summary: HistorySummary = { id, name, createdAt, kind, params, model, stats, thumbnail: blobs.thumbnail!, sizes };
+    Object.assign(summary, Object.fromEntries(Object.entries({ prompt, quality, cacheKey, processed }).filter(([, v]) => v !== undefined)));
     const records: BlobRecord[] = PAYLOAD_PARTS.filter((p) => blobs[p]).map((part) => ({ entryId: entry.id, part, data: blobs[part]! }));
     items.push({ summary, blobs: records });
   }

@@ -24,6 +24,9 @@ export function checkSmallRecord(record: unknown): string | null {
   if (!isObject(record.stats)) return 'no stats';
   if (record.cacheKey !== undefined && typeof record.cacheKey !== 'string') return 'bad cache key';
   if (record.prompt !== undefined && typeof record.prompt !== 'string') return 'bad prompt';
+  if (record.quality !== undefined && !isObject(record.quality)) return 'bad quality report';
+  const processed = record.processed;
+  if (processed !== undefined && (!isObject(processed) || !isObject(processed.settings) || !isObject(processed.report))) return 'bad processing record';
   return null;
 }
 

@@ -77,6 +77,21 @@ describe('history export and import', () => {
     expect(await importHistory(target, zip)).toEqual({ added: [], existing: ['entry-0', 'entry-1', 'entry-2'] });
   });
 
+  it('writes only the fields an entry has', async () => {
+    const { zip } = await exportHistory(await filled());
+    const edited = rezip(zip, (f) => {
+      const m = JSON.parse(strFromU8(f['manifest.json']!)) as ArchiveManifest;
+      Object.assign(m.entries[0]!, { extra: 'x'.repeat(1000) });
+      f['manifest.json'] = strToU8(JSON.stringify(m));
+    });
+    const target = await open();
+    await importHistory(target, edited);
+    const got = await target.get('entry-0');
+    expect(got).toBeDefined();
+    expect(Object.keys(got!)).not.toContain('extra');
+    expect(got?.cacheKey).toBe('key-0');
+  });
+
   it('refuses a cut-short, damaged or incomplete file and writes nothing', async () => {
     const { zip } = await exportHistory(await filled());
     const manifest = (files: Record<string, Uint8Array>): ArchiveManifest => JSON.parse(strFromU8(files['manifest.json']!)) as ArchiveManifest;
