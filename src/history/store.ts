@@ -21,11 +21,9 @@ export interface HistoryStoreOptions {
   persistence: PersistenceOptions;
 }
 
-/** Defaults for `HistoryStore.open`. */
-export const HISTORY_STORE_DEFAULTS: HistoryStoreOptions = {
+/** Defaults for `HistoryStore.open`; `indexedDB` and `storage` default to the page's, read when opening. */
+export const HISTORY_STORE_DEFAULTS: Omit<HistoryStoreOptions, 'indexedDB' | 'storage'> = {
   name: HISTORY_DB_NAME,
-  indexedDB: globalThis.indexedDB,
-  storage: globalThis.navigator?.storage,
   persistence: PERSISTENCE_DEFAULTS,
 };
 
@@ -54,7 +52,12 @@ export class HistoryStore {
    * browser has no IndexedDB or refuses it (some private windows): generating still works then.
    */
   static async open(options: Partial<HistoryStoreOptions> = {}): Promise<HistoryStore> {
-    const merged = { ...HISTORY_STORE_DEFAULTS, ...options };
+    const merged: HistoryStoreOptions = {
+      ...HISTORY_STORE_DEFAULTS,
+      indexedDB: globalThis.indexedDB,
+      storage: globalThis.navigator?.storage,
+      ...options,
+    };
     const unavailable = (cause?: unknown): AppError =>
       new AppError('history-unavailable', 'This browser window cannot keep a history (private browsing or storage switched off), so results are not saved; download the ones you want to keep.', { cause });
     if (!merged.indexedDB) throw unavailable();
@@ -173,12 +176,8 @@ export class HistoryStore {
   async delete(...ids: string[]): Promise<void> {
     const tx = this.db.transaction(['entries', 'blobs'], 'readwrite');
     const blobs = tx.objectStore('blobs');
-    const ops: Promise<unknown>[] = [];
-    for (const id of ids) {
-      ops.push(tx.objectStore('entries').delete(id));
-      for (const key of await blobs.index('entryId').getAllKeys(id)) ops.push(blobs.delete(key));
-    }
-    await Promise.all([...ops, tx.done]);
+    const keys = (await Promise.all(ids.map((id) => blobs.index('entryId').getAllKeys(id)))).flat();
+    await Promise.all([...ids.map((id) => tx.objectStore('entries').delete(id)), ...keys.map((key) => blobs.delete(key)), tx.done]);
   }
 
   /** Deletes the `count` oldest entries (to make room after 'storage-full'); returns their ids. */
