@@ -4,12 +4,12 @@
  * the entry and blob stores, so a failure (quota, abort, a closed tab) leaves no half entry and
  * never touches earlier ones.
  */
-import { wrap, type IDBPDatabase } from 'idb';
+import { wrap, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { AppError } from '../lib/errors';
 import { HISTORY_DB_NAME, HISTORY_DB_VERSION, upgradeHistory, type BlobRecord, type HistorySchema } from './schema';
 import { PERSISTENCE_DEFAULTS, shouldAskPersistence, storageReport, toStorageError, type PersistenceOptions, type StorageReport } from './storage';
 import { validateSummary, validateNewEntry } from './validate';
-import type { PayloadPart, HistoryEntry, HistoryListing, HistorySummary, NewEntry } from './types';
+import type { PayloadPart, HistoryEntry, HistoryListing, HistorySummary, NewEntry, ProcessedInfo } from './types';
 
 /** Options for `HistoryStore.open`. */
 export interface HistoryStoreOptions {
@@ -108,14 +108,39 @@ export class HistoryStore {
       await Promise.all([...ops, tx.done]);
       return written;
     } catch (error) {
-      // The transaction may still be live (a put threw synchronously, e.g. DataCloneError): abort it.
-      try {
-        tx.abort();
-      } catch {
-        // Already finished or aborted.
+      throw await abandon(tx, ops, error);
+    }
+  }
+
+  /**
+   * Stores processing applied after the entry was saved (issue 11's output: settings, report and
+   * the processed GLB), replacing any earlier one; `null` removes it. One transaction, as `add`.
+   * Returns the updated summary, or undefined when the entry is gone.
+   */
+  async setProcessed(id: string, processed: (ProcessedInfo & { mesh: Blob }) | null): Promise<HistorySummary | undefined> {
+    const tx = this.db.transaction(['entries', 'blobs'], 'readwrite');
+    const ops: Promise<unknown>[] = [];
+    try {
+      const record = await tx.objectStore('entries').get(id);
+      if (!record) {
+        await tx.done;
+        return undefined;
       }
-      await Promise.allSettled([...ops, tx.done]);
-      throw toStorageError(tx.error ?? error);
+      const { processed: _old, sizes: { processed: _oldSize, ...sizes }, ...rest } = record;
+      const summary: HistorySummary = { ...rest, sizes };
+      if (processed) {
+        const { mesh, ...info } = processed;
+        summary.processed = info;
+        summary.sizes.processed = mesh.size;
+        ops.push(tx.objectStore('blobs').put({ entryId: id, part: 'processed', data: mesh }));
+      } else {
+        ops.push(tx.objectStore('blobs').delete([id, 'processed']));
+      }
+      ops.push(tx.objectStore('entries').put(summary));
+      await Promise.all([...ops, tx.done]);
+      return summary;
+    } catch (error) {
+      throw await abandon(tx, ops, error);
     }
   }
 
@@ -244,6 +269,20 @@ export class HistoryStore {
     }
     return { entries, skipped };
   }
+}
+
+/**
+ * Aborts a write that failed (it may still be live: a put that throws synchronously, such as a
+ * DataCloneError, does not abort it), waits for it to end, and returns the error to throw.
+ */
+async function abandon(tx: IDBPTransaction<HistorySchema, ('entries' | 'blobs')[], 'readwrite'>, ops: Promise<unknown>[], error: unknown): Promise<unknown> {
+  try {
+    tx.abort();
+  } catch {
+    // Already finished or aborted.
+  }
+  await Promise.allSettled([...ops, tx.done]);
+  return toStorageError(tx.error ?? error);
 }
 
 /** Splits an entry into its small record and its blob records. */

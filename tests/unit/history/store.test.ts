@@ -57,6 +57,38 @@ describe('HistoryStore', () => {
     expect(got?.sizes.processed).toBe(77);
   });
 
+  it('attaches, replaces and removes processing after the entry was saved', async () => {
+    const store = await open();
+    await store.add(entry(1));
+    const first = { settings: { printable: false } as never, report: { score: 6 } as never, mesh: new Blob([bytes(6, 60) as BlobPart]) };
+    const second = { settings: { printable: true } as never, report: { score: 9 } as never, mesh: new Blob([bytes(7, 70) as BlobPart]) };
+    expect((await store.setProcessed('entry-1', first))?.sizes.processed).toBe(60);
+    await store.setProcessed('entry-1', second);
+    let got = await store.get('entry-1');
+    expect(got?.processed).toEqual({ settings: { printable: true }, report: { score: 9 } });
+    expect(await blobBytes(got?.processedMesh)).toEqual(bytes(7, 70));
+    expect(await store.usage()).toBe(41 + 301 + 501 + 70);
+
+    // A quota failure keeps the processing stored before.
+    const put = FDBObjectStore.prototype.put;
+    vi.spyOn(FDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      const request = put.call(this, value, key);
+      (this.transaction as unknown as { _abort(name: string): void })._abort('QuotaExceededError');
+      return request;
+    });
+    await expect(store.setProcessed('entry-1', first)).rejects.toMatchObject({ code: 'storage-full' });
+    vi.restoreAllMocks();
+    got = await store.get('entry-1');
+    expect(got?.processed?.report).toEqual({ score: 9 });
+    expect(await blobBytes(got?.processedMesh)).toEqual(bytes(7, 70));
+
+    const cleared = await store.setProcessed('entry-1', null);
+    expect(cleared?.processed).toBeUndefined();
+    expect(cleared?.sizes).toEqual({ thumbnail: 41, image: 301, mesh: 501 });
+    expect((await store.get('entry-1'))?.processedMesh).toBeUndefined();
+    expect(await store.setProcessed('gone', null)).toBeUndefined();
+  });
+
   it('lists newest first, filters by name, renames and deletes', async () => {
     const store = await open();
     for (const i of [2, 0, 3, 1]) await store.add(entry(i));
