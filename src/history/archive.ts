@@ -139,7 +139,7 @@ export async function importHistory(store: HistoryStore, zip: Uint8Array): Promi
     const records: BlobRecord[] = PAYLOAD_PARTS.filter((p) => blobs[p]).map((part) => ({ entryId: entry.id, part, data: blobs[part]! }));
     items.push({ summary, blobs: records });
   }
-  const added = await store.write(items, 'skip-existing');
+  const added = await store.write(items, 'skip-existing', 'the imported history');
   const addedSet = new Set(added);
   return { added, existing: [...ids].filter((id) => !addedSet.has(id)) };
 }

@@ -17,7 +17,7 @@ export function toStorageError(error: unknown, what = 'this model'): unknown {
   if (!isQuotaError(error)) return error;
   return new AppError(
     'storage-full',
-    `The browser's storage is full, so ${what} was not saved to the history; delete the oldest entries (or free disk space) and save again. Nothing already saved was lost.`,
+    `The browser's storage is full, so ${what} was not saved; delete the oldest entries in the history (or free disk space) and try again. Nothing already saved was lost.`,
     { cause: error },
   );
 }

@@ -88,9 +88,10 @@ export class HistoryStore {
 
   /**
    * Writes entries in ONE transaction: all of them or none. `mode: 'add'` fails on an id that
-   * exists; `'skip-existing'` leaves those alone and returns the ids it wrote.
+   * exists; `'skip-existing'` leaves those alone and returns the ids it wrote. `what` names the
+   * data in the 'storage-full' message.
    */
-  async write(items: { summary: HistorySummary; blobs: BlobRecord[] }[], mode: 'add' | 'skip-existing'): Promise<string[]> {
+  async write(items: { summary: HistorySummary; blobs: BlobRecord[] }[], mode: 'add' | 'skip-existing', what = 'this model'): Promise<string[]> {
     const tx = this.db.transaction(['entries', 'blobs'], 'readwrite');
     const entries = tx.objectStore('entries');
     const blobStore = tx.objectStore('blobs');
@@ -108,7 +109,7 @@ export class HistoryStore {
       await Promise.all([...ops, tx.done]);
       return written;
     } catch (error) {
-      throw await abandon(tx, ops, error);
+      throw await abandon(tx, ops, error, what);
     }
   }
 
@@ -140,7 +141,7 @@ export class HistoryStore {
       await Promise.all([...ops, tx.done]);
       return summary;
     } catch (error) {
-      throw await abandon(tx, ops, error);
+      throw await abandon(tx, ops, error, 'the processed model');
     }
   }
 
@@ -275,14 +276,14 @@ export class HistoryStore {
  * Aborts a write that failed (it may still be live: a put that throws synchronously, such as a
  * DataCloneError, does not abort it), waits for it to end, and returns the error to throw.
  */
-async function abandon(tx: IDBPTransaction<HistorySchema, ('entries' | 'blobs')[], 'readwrite'>, ops: Promise<unknown>[], error: unknown): Promise<unknown> {
+async function abandon(tx: IDBPTransaction<HistorySchema, ('entries' | 'blobs')[], 'readwrite'>, ops: Promise<unknown>[], error: unknown, what: string): Promise<unknown> {
   try {
     tx.abort();
   } catch {
     // Already finished or aborted.
   }
   await Promise.allSettled([...ops, tx.done]);
-  return toStorageError(tx.error ?? error);
+  return toStorageError(tx.error ?? error, what);
 }
 
 /** Splits an entry into its small record and its blob records. */
