@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { CHROMIUM_PATH, chromiumArgs } from './scripts/chromium.ts';
 
 export default defineConfig({
@@ -15,6 +16,21 @@ export default defineConfig({
           // these files are CPU-bound, so use every core, with timeouts that allow for sharing them.
           maxWorkers: availableParallelism(),
           testTimeout: 30_000,
+        },
+      },
+      {
+        // Svelte components mounted in real Chromium (no WebGPU needed): props in, callbacks out, axe.
+        plugins: [svelte()],
+        test: {
+          name: 'components',
+          include: ['tests/components/**/*.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            provider: playwright({ launchOptions: { executablePath: CHROMIUM_PATH, args: chromiumArgs({ webgpu: false }) } }),
+            instances: [{ browser: 'chromium' }],
+          },
         },
       },
       {

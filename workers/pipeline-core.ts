@@ -4,6 +4,7 @@ import { DecoderGraphError, readDecoderOnnx, type DecoderWeights } from '../src/
 import { createOrtDecoder, type OrtDecoder } from '../src/gpu/ort-decoder';
 import { AppError, throwIfAborted } from '../src/lib/errors';
 import { toGltfFrame } from '../src/lib/mesh-frame';
+import { withStoredPin } from '../src/lib/hf-pin';
 import { createModelStore } from '../src/lib/model-store';
 import {
   cachedModelBytes,
@@ -204,6 +205,7 @@ export function createPipelineApi(backend: PipelineBackend) {
       const cached = missing === 0;
       return {
         id: m.id,
+        revision: (await withStoredPin(m, store)).revision,
         name: m.name,
         license: m.license,
         cached,

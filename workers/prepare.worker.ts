@@ -119,9 +119,16 @@ const api = {
     return frame(current, ratio);
   },
 
-  /** Decodes and frames a one-off image (a text job's picture) without replacing the loaded photo. */
-  async prepareBlob(blob: Blob, ratio: number): Promise<Prepared> {
-    return frame(await decodeImage(blob), ratio);
+  /**
+   * Decodes and frames a one-off image (a text job's picture, a batch photo) without replacing the
+   * loaded photo; with `removal`, a photo without transparency is cut out of its background first.
+   */
+  async prepareBlob(blob: Blob, ratio: number, removal?: { manifestUrl: string; threshold: number }): Promise<Prepared> {
+    const image = await decodeImage(blob);
+    // A batch photo without transparency is cut out as the loaded photo would be, without replacing it.
+    if (!removal || hasMeaningfulAlpha(image)) return frame(image, ratio);
+    const model = await loadSegmenter(removal.manifestUrl);
+    return frame(cutout(image, await model.segment(image), removal.threshold, []), ratio);
   },
 };
 

@@ -89,6 +89,8 @@ export interface GenerateResult {
 /** Model status for the consent prompt and the storage panel. */
 export interface ModelStatus {
   id: string;
+  /** The revision its files come from: the pinned commit once pinned, else the manifest's revision. */
+  revision: string;
   name: string;
   license: string;
   cached: boolean;

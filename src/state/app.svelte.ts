@@ -6,6 +6,10 @@ import { STAGES, type GenerateResult, type MeshingMode, type ModelStatus, type P
 import { PipelineClient, type PipelineInfo } from './pipeline-client';
 import { TextJobs } from './text-jobs.svelte';
 import { PostState } from './post.svelte';
+import { HistoryState } from './history.svelte';
+import { BatchState } from './batch.svelte';
+import { saveFile } from '../lib/save-file';
+import type { EntryKind, GenerationParams, ModelRef } from '../history/types';
 import { DEFAULT_MANIFEST_URL, DEFAULT_SEGMENTER_URL, RATIO, RESOLUTION, THRESHOLD, readUrlOptions } from './settings';
 import type { MaskStroke } from '../lib/mask-edits';
 import type { UpdateCheck } from '../lib/hf-pin';
@@ -126,11 +130,30 @@ export class AppState {
   /** "Prepare for printing / CAD": processing, quality report and every export format. */
   readonly post = new PostState();
 
+  /** Every generation kept on this device, and the result cache consulted before each run. */
+  readonly history = new HistoryState({
+    show: (result, name, processed) => {
+      this.error = null;
+      this.notice = null;
+      this.showResult(result, name);
+      if (processed) this.post.restore(processed);
+    },
+    download: saveFile,
+  });
+
+  /** Many photos at once, one at a time on the GPU. */
+  readonly batch = new BatchState({
+    meshPhoto: (photo, name, onEvent, signal) => this.meshPhoto(photo, name, onEvent, signal),
+    exportBytes: (result, name) => this.post.exportBytes(result.mesh, name),
+    show: (result, name) => this.showResult(result, name),
+    download: saveFile,
+  });
+
   /** Queued text → image → 3D jobs; the proxy URL comes from the build (VITE_PROXY_URL). */
   readonly text: TextJobs = new TextJobs({
     proxyUrl: import.meta.env.VITE_PROXY_URL ?? '',
     ensureConsent: () => this.ensureConsent(),
-    meshImage: (image, onEvent, signal) => this.meshImage(image, onEvent, signal),
+    meshImage: (image, onEvent, signal, prompt) => this.meshImage(image, onEvent, signal, prompt),
     showResult: (result, name) => this.showResult(result, name),
   });
 
@@ -143,12 +166,19 @@ export class AppState {
   private photoJob: AbortController | null = null;
   private photoToken = 0;
 
+  /** The photo as given, kept for the history entry. */
+  private photoBlob: Blob | null = null;
+  /** Each generated result's history entry (its id once the save settles; null when not kept). */
+  private readonly entries = new WeakMap<GenerateResult, Promise<string | null>>();
+
   constructor() {
     this.client = new PipelineClient({ manifestUrl: this.manifestUrl, fault: this.url.fault }, { forceCpu: this.url.forceCpu });
+    this.post.onprocessed = (result) => void this.history.keepProcessed(result);
   }
 
   /** Starts the pipeline worker and reads the model's status; called once the page is shown. */
   async start(): Promise<void> {
+    void this.history.start();
     try {
       this.pipeline = await this.client.start();
       this.applyDefaultResolution();
@@ -205,6 +235,7 @@ export class AppState {
       if (token !== this.photoToken) return;
       if (this.photo) URL.revokeObjectURL(this.photo.url);
       this.photo = { name, url: URL.createObjectURL(file), ...info };
+      this.photoBlob = file;
       this.prepared = null;
       this.removal = { ...this.removal, status: 'idle', strokes: [], backend: undefined, ms: undefined };
       await this.reframe();
@@ -410,28 +441,93 @@ export class AppState {
   }
 
   /**
-   * Meshes a one-off image (a text job's picture) framed at the current ratio, in the GPU lane.
-   * Aborting `signal` cancels it wherever it is; the worker keeps its session.
+   * Meshes a one-off image (a text job's picture) framed at the current ratio, in the GPU lane, and
+   * keeps it in the history under its prompt. Aborting `signal` cancels it wherever it is; the
+   * worker keeps its session.
    */
-  async meshImage(image: Blob, onEvent: (event: PipelineEvent) => void, signal: AbortSignal): Promise<GenerateResult> {
+  async meshImage(image: Blob, onEvent: (event: PipelineEvent) => void, signal: AbortSignal, prompt: string): Promise<GenerateResult> {
     const prepared = await this.prepare().prepareBlob(image, this.ratio);
-    return this.useGpu(async () => {
+    const name = prompt.slice(0, 80);
+    return this.generateKept(this.framed(prepared), { name, kind: 'text', image, prompt }, onEvent, () => (this.pipeline = this.client.info), signal);
+  }
+
+  /**
+   * Meshes one batch photo: cut out like the loaded photo would be (background removal on, or auto
+   * with the model on this device), framed at the current ratio, and kept in the history.
+   */
+  async meshPhoto(photo: Blob, name: string, onEvent: (event: PipelineEvent) => void, signal: AbortSignal): Promise<GenerateResult> {
+    let removal: { manifestUrl: string; threshold: number } | undefined;
+    if (this.removal.mode !== 'off') {
+      const status = await this.prepare().segmenterStatus(this.segmenterUrl).catch(() => null);
+      if (status && (status.cached || this.removal.mode === 'on')) removal = { manifestUrl: this.segmenterUrl, threshold: this.removal.threshold };
+    }
+    throwIfAborted(signal);
+    const prepared = await this.prepare().prepareBlob(photo, this.ratio, removal);
+    return this.generateKept(this.framed(prepared), { name, kind: 'photo', image: photo }, onEvent, () => (this.pipeline = this.client.info), signal);
+  }
+
+  private framed(out: { image: Float32Array; preview: Uint8ClampedArray; size: number; ms: number }): Prepared {
+    return { image: out.image, preview: new ImageData(out.preview as ImageDataArray, out.size, out.size), ratio: this.ratio, ms: out.ms };
+  }
+
+  /** The controls a generation runs with, as the history and the result cache record them. */
+  private generationParams(): GenerationParams {
+    const params: GenerationParams = { resolution: this.resolution, threshold: this.threshold, meshing: this.meshing, foregroundRatio: this.ratio, removeBackground: this.removal.mode };
+    if (this.removal.status === 'done') params.maskThreshold = this.removal.threshold;
+    return params;
+  }
+
+  private async modelRef(): Promise<ModelRef | null> {
+    const status = await this.client.modelStatus().catch(() => null);
+    return status ? { id: status.id, revision: status.revision } : null;
+  }
+
+  /**
+   * One generation with the history around it: the same model input, controls and model give the
+   * kept result at once (`kept` says which entry); otherwise the pipeline runs in the GPU lane and the
+   * result is saved in the background (a full disk is the history panel's business, not the job's).
+   */
+  private async generateKept(
+    prepared: Prepared,
+    source: { name: string; kind: EntryKind; image: Blob; prompt?: string },
+    onEvent: (event: PipelineEvent) => void,
+    onFallback: (reason: string) => void,
+    signal: AbortSignal,
+  ): Promise<GenerateResult & { kept?: { name: string; createdAt: number } }> {
+    const params = this.generationParams();
+    const before = await this.modelRef();
+    const cached = before ? await this.history.lookup({ modelInput: prepared.image, params, model: before }) : null;
+    throwIfAborted(signal);
+    if (cached?.hit) {
+      const kept = { mesh: cached.hit.mesh, stats: cached.hit.entry.stats, kept: { name: cached.hit.entry.name, createdAt: cached.hit.entry.createdAt } };
+      this.entries.set(kept, Promise.resolve(cached.hit.entry.id));
+      return kept;
+    }
+    const result = await this.useGpu(() => {
+      // Cancelled while waiting for the lane: never start.
       throwIfAborted(signal);
-      const result = await this.client.generate(
-        { image: prepared.image, resolution: this.resolution, threshold: this.threshold, meshing: this.meshing, prepareMs: prepared.ms },
+      return this.client.generate(
+        { image: prepared.image, resolution: params.resolution, threshold: params.threshold, meshing: params.meshing, prepareMs: prepared.ms },
         (event) => {
           if (!signal.aborted) onEvent(event);
         },
-        () => (this.pipeline = this.client.info),
+        onFallback,
         signal,
       );
-      throwIfAborted(signal);
-      return result;
     });
+    throwIfAborted(signal);
+    // The first run pins the model: the entry records the revision that really made it.
+    const model = await this.modelRef();
+    if (model) {
+      const key = model.revision === before?.revision ? cached?.key : undefined;
+      this.entries.set(result, this.history.save({ ...source, preview: prepared.preview, modelInput: prepared.image, params, model, result, cacheKey: key }));
+    }
+    return result;
   }
 
   /** Shows a finished result in the viewer (text jobs call this). */
   showResult(result: GenerateResult, name: string): void {
+    this.history.setShown(this.entries.get(result) ?? Promise.resolve(null));
     this.result = result;
     this.resultName = name;
     this.post.setSource(result.mesh, name);
@@ -452,25 +548,29 @@ export class AppState {
       this.applyEvent(event);
     };
     try {
-      const result = await this.useGpu(() => {
-        // Cancelled while waiting for the lane: never start.
-        throwIfAborted(job.signal);
-        return this.client.generate(
-          { image: prepared.image, resolution: this.resolution, threshold: this.threshold, meshing: this.meshing, prepareMs: prepared.ms },
-          onEvent,
-          (reason) => {
-            this.pipeline = this.client.info;
-            this.notice = reason;
-          },
-          job.signal,
-        );
-      });
+      const name = this.photo?.name.replace(/\.[^.]+$/, '') || 'cadlift-model';
+      const result = await this.generateKept(
+        prepared,
+        { name, kind: 'photo', image: this.photoBlob ?? new Blob() },
+        onEvent,
+        (reason) => {
+          this.pipeline = this.client.info;
+          this.notice = reason;
+        },
+        job.signal,
+      );
       if (id !== this.jobId) return;
       this.pipeline = this.client.info;
+      this.history.setShown(this.entries.get(result) ?? Promise.resolve(null));
       this.result = result;
-      this.resultName = this.photo?.name.replace(/\.[^.]+$/, '') || 'cadlift-model';
+      this.resultName = name;
       this.post.setSource(result.mesh, this.resultName);
       this.phase = 'done';
+      if (result.kept) {
+        const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(result.kept.createdAt);
+        this.notice = `Loaded from your history: the same photo and settings made “${result.kept.name}” on ${when}. Nothing was generated again.`;
+        this.stages = freshStages();
+      }
       await this.refreshModel().catch(() => undefined);
     } catch (error) {
       if (id !== this.jobId) return;
@@ -513,13 +613,7 @@ export class AppState {
       // glTF-Transform loads on first export, keeping it out of the start-up bundle.
       const { meshToGlb } = await import('../lib/export-glb');
       const bytes = await meshToGlb(this.result.mesh, { name: this.resultName });
-      const base = this.resultName;
-      const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'model/gltf-binary' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `${base}.glb`;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(new Blob([bytes as BlobPart], { type: 'model/gltf-binary' }), `${this.resultName}.glb`);
     } catch (error) {
       this.fail(error, false);
     }

@@ -1,3 +1,4 @@
+import { saveFile } from '../lib/save-file';
 import { proxy, wrap, type Remote } from 'comlink';
 import type { MeshInspection, PostApi } from '../../workers/post-core';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/types';
@@ -47,6 +48,8 @@ export class PostState {
   stepMaxFaces = $state(20_000);
   exporting = $state(false);
   exportNotes = $state<string[]>([]);
+  /** Called with each finished processing result (the history keeps it with its entry). */
+  onprocessed: ((result: PostResult) => void) | null = null;
   private name = 'cadlift-model';
   private worker: Worker | null = null;
   private api: Remote<PostApi> | null = null;
@@ -86,6 +89,26 @@ export class PostState {
     }
   }
 
+  /**
+   * Shows a processed result kept in the history beside its source (setSource first). Its open
+   * edges were not kept, so the highlight waits for the next processing run.
+   */
+  restore(result: PostResult): void {
+    this.after = result;
+    this.afterEdges = null;
+    this.settings = structuredClone(result.settings);
+    this.view = 'after';
+    this.status = 'done';
+  }
+
+  /** One mesh in the chosen format, as bytes and a file name (batch "Download all"). */
+  async exportBytes(mesh: ResultMesh, name: string): Promise<{ bytes: Uint8Array; fileName: string }> {
+    const format = this.format;
+    const file = await this.remote().exportFile(this.nextId++, format, mesh, { unit: 'm', name, stepMaxFaces: this.stepMaxFaces });
+    const { exportFileName } = await import('../export/file-name');
+    return { bytes: file.bytes, fileName: exportFileName(name, '', format) };
+  }
+
   /** Runs processing with the current settings; the unprocessed mesh stays as "Before". */
   async run(): Promise<void> {
     const source = this.source;
@@ -106,6 +129,7 @@ export class PostState {
       this.afterEdges = openEdges;
       this.view = 'after';
       this.status = 'done';
+      this.onprocessed?.(result);
     } catch (error) {
       if (this.running?.id !== id) return;
       if (isAbortError(error)) {
@@ -160,12 +184,7 @@ export class PostState {
       const closed = (this.after ?? this.before)?.report.watertight;
       const file = await this.remote().exportFile(id, format, mesh, { unit, name: this.name, stepMaxFaces: this.stepMaxFaces, closed });
       const { exportFileName } = await import('../export/file-name');
-      const url = URL.createObjectURL(new Blob([file.bytes as BlobPart], { type: file.mime }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = exportFileName(this.name, this.processingLabel, format);
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(new Blob([file.bytes as BlobPart], { type: file.mime }), exportFileName(this.name, this.processingLabel, format));
       this.exportNotes = file.warnings;
     } catch (error) {
       if (!isAbortError(error)) this.error = userMessage(error);

@@ -28,7 +28,8 @@ export interface TextJob {
 export interface TextJobHost {
   proxyUrl: string;
   ensureConsent(): Promise<boolean>;
-  meshImage(image: Blob, onEvent: (event: PipelineEvent) => void, signal: AbortSignal): Promise<GenerateResult>;
+  /** Meshes the drawn picture; `prompt` names it (and goes with it into the history). */
+  meshImage(image: Blob, onEvent: (event: PipelineEvent) => void, signal: AbortSignal, prompt: string): Promise<GenerateResult>;
   showResult(result: GenerateResult, name: string): void;
   /** A fresh Turnstile token per request; defaults to the Text tab's widget when the build has a site key. */
   turnstileToken?: (signal?: AbortSignal) => Promise<string>;
@@ -148,6 +149,7 @@ export class TextJobs {
           }
         },
         signal,
+        job().prompt,
       );
       if (signal.aborted) return;
       job().result = result;

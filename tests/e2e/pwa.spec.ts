@@ -28,7 +28,7 @@ test('installable: a manifest with generated icons, and a service worker that pr
   expect(cached).not.toContain('/embed.html');
 });
 
-test('offline: after one generation the app starts, says it is offline, and generates again from another photo', async ({ page, context }) => {
+test('offline: after one generation the app starts, says it is offline, generates again from another photo, and the history lists both', async ({ page, context }) => {
   await openApp(page);
   await page.evaluate(() => navigator.serviceWorker.ready);
   await addPhoto(page, await makePhoto(page, { colour: '#3080d0' }));
@@ -49,6 +49,8 @@ test('offline: after one generation the app starts, says it is offline, and gene
   const second = await waitForResult(page);
   expect(second.triangles).toBeGreaterThan(100);
   await expect(page.getByTestId('error')).toHaveCount(0);
+  // Both generations are in the history, which survived the offline reload.
+  await expect(page.getByTestId('history-entry')).toHaveCount(2);
 
   // The Text tab says it needs the network instead of failing.
   await page.getByTestId('tab-text').click();
