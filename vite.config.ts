@@ -1,5 +1,7 @@
-import { defineConfig } from 'vite';
+import { defineConfig, loadEnv } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { embedHeaders } from './src/embed/headers-plugin';
+import { parseOrigins } from './src/embed/origins';
 
 /**
  * Cross-origin isolation lets onnxruntime-web use WASM threads (SharedArrayBuffer). `credentialless`
@@ -11,14 +13,23 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'credentialless',
 };
 
-export default defineConfig({
-  plugins: [svelte()],
-  // cadlift.test is how the tests reach the app as an insecure (non-loopback http) page, which has
-  // no WebGPU, Cache Storage or cross-origin isolation: what a visitor on a LAN address gets.
-  server: { headers: isolation, allowedHosts: ['cadlift.test'] },
-  preview: { headers: isolation, allowedHosts: ['cadlift.test'] },
-  worker: { format: 'es' },
-  // Pre-bundling would move onnxruntime-web away from the .wasm/.mjs files it loads at run time.
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
+export default defineConfig(({ command, mode }) => {
+  // Which host pages may frame and drive the widget (embed.html); `*` only under `vite dev`.
+  const env = { ...loadEnv(mode, process.cwd(), 'VITE_'), ...process.env };
+  const embedOrigins = parseOrigins(env.VITE_EMBED_ORIGINS, { development: command === 'serve' && mode === 'development' });
+  return {
+    plugins: [svelte(), embedHeaders(embedOrigins)],
+    // cadlift.test is how the tests reach the app as an insecure (non-loopback http) page, which has
+    // no WebGPU, Cache Storage or cross-origin isolation: what a visitor on a LAN address gets.
+    server: { headers: isolation, allowedHosts: ['cadlift.test'] },
+    preview: { headers: isolation, allowedHosts: ['cadlift.test'] },
+    worker: { format: 'es' },
+    // Pre-bundling would move onnxruntime-web away from the .wasm/.mjs files it loads at run time.
+    optimizeDeps: { exclude: ['onnxruntime-web'] },
+    build: {
+      target: 'es2022',
+      chunkSizeWarningLimit: 2048,
+      rolldownOptions: { input: { main: 'index.html', embed: 'embed.html' } },
+    },
+  };
 });

@@ -1,0 +1,231 @@
+import { proxy, wrap, type Remote } from 'comlink';
+import type { PrepareApi } from '../../workers/prepare.worker';
+import { AppError, isAbortError } from '../lib/errors';
+import { installErrorTransfer } from '../shared/comlink-errors';
+import { DEFAULT_MANIFEST_URL, DEFAULT_SEGMENTER_URL, RATIO, RESOLUTION, THRESHOLD } from '../state/settings';
+import type { GenerateResult, PipelineEvent, PipelineInit } from '../shared/pipeline';
+import type { PipelineClient, PipelineInfo } from '../state/pipeline-client';
+import type { DisplayOptions } from './display-options';
+import { imageBlob } from './image-input';
+import type { ModelStoreRequest, StoreInit } from './page-store';
+import type { GenerateOptions, ImageInput, ProgressStage, ReadyModel } from './protocol';
+import { JobQueue } from './job-queue';
+import { canRequestStorage, pageStorageWorks, requestModelStorage } from './storage';
+
+installErrorTransfer();
+
+/** A finished job as the widget shows it and sends it. */
+export interface EmbedResult {
+  glb: ArrayBuffer;
+  result: GenerateResult;
+  stats: { vertices: number; triangles: number; ms: number };
+}
+
+/** Progress as the widget shows it; `progress` messages carry the same stage and fraction. */
+export interface EmbedProgress {
+  id: string;
+  stage: ProgressStage;
+  fraction: number;
+  /** Model bytes while the download stage runs. */
+  download?: { loaded: number; total: number | undefined; fromCache: boolean };
+}
+
+/** Workers resolve relative URLs against their own script, so the page resolves them first. */
+function absoluteUrl(url: string): string {
+  return new URL(url, location.href).href;
+}
+
+/** The message of a failure as `error` sends it: AppError codes stay, cancellation is 'cancelled'. */
+export function failure(error: unknown): { code: string; message: string } {
+  if (isAbortError(error)) return { code: 'cancelled', message: 'The job was cancelled.' };
+  if (error instanceof AppError) return { code: error.code, message: error.message };
+  console.error(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  return { code: 'internal', message: `Something went wrong (${detail}). Reload the widget and try again.` };
+}
+
+/**
+ * The widget's state and its jobs. The pipeline client, the prepare worker, glTF-Transform and
+ * three.js all load on the first job, so the first screen is the small widget alone.
+ */
+export class EmbedWidget {
+  readonly manifestUrl: string;
+  readonly segmenterUrl = absoluteUrl(DEFAULT_SEGMENTER_URL);
+  readonly queue = new JobQueue();
+  phase = $state<'idle' | 'running' | 'done' | 'error'>('idle');
+  progress = $state<EmbedProgress | null>(null);
+  error = $state<{ code: string; message: string } | null>(null);
+  notice = $state<string | null>(null);
+  result = $state.raw<EmbedResult | null>(null);
+  model = $state.raw<ReadyModel | null>(null);
+  /** True when the model is kept across visits; false: memory only, downloaded again next time. */
+  storage = $state(false);
+  canAskStorage = $state(false);
+  webgpu = $state(false);
+  pipeline = $state.raw<PipelineInfo | null>(null);
+  private client: PipelineClient | null = null;
+  private clientLoading: Promise<PipelineClient> | null = null;
+  private init: PipelineInit & StoreInit;
+  private prepareApi: Remote<PrepareApi> | null = null;
+
+  constructor(private readonly options: DisplayOptions) {
+    this.manifestUrl = absoluteUrl(options.manifestUrl ?? DEFAULT_MANIFEST_URL);
+    this.init = { manifestUrl: this.manifestUrl };
+  }
+
+  /** Checks WebGPU and storage and reads the model's size from its manifest (small; no pipeline yet). */
+  async start(): Promise<{ webgpu: boolean; storage: boolean; model: ReadyModel | null }> {
+    const [webgpu, storage] = await Promise.all([hasWebGpu(), pageStorageWorks()]);
+    this.webgpu = webgpu;
+    this.storage = storage;
+    this.canAskStorage = !storage && canRequestStorage();
+    // Without storage the page decides for the worker too: its own probe could disagree (a test
+    // that blocks the page's APIs does not reach the worker's).
+    this.init = { ...this.init, store: storage ? { kind: 'probe' } : { kind: 'memory' } };
+    try {
+      const { downloadManifest } = await import('../lib/model-manifest');
+      const manifest = await downloadManifest(this.manifestUrl, 'image-to-3d');
+      const bytes = manifest.files.every((f) => f.bytes !== undefined)
+        ? manifest.files.reduce((sum, f) => sum + (f.bytes ?? 0), 0)
+        : manifest.downloadEstimate;
+      this.model = { name: manifest.name, license: manifest.license, downloadBytes: manifest.downloadEstimate ?? bytes, cached: false };
+    } catch (error) {
+      this.error = failure(error);
+    }
+    return { webgpu, storage, model: this.model };
+  }
+
+  /** "Allow caching": asks for storage (after a click) and moves the model store there. */
+  async allowCaching(): Promise<boolean> {
+    const store = await requestModelStorage();
+    if (!store) {
+      this.notice = 'This browser did not allow storage here; the model stays in memory for this visit. Open CADLift to keep it.';
+      this.canAskStorage = false;
+      return false;
+    }
+    const { servePageStore } = await import('./page-store');
+    const channel = `cadlift-store-${crypto.randomUUID()}`;
+    servePageStore(store, channel);
+    const request: ModelStoreRequest = { kind: 'page', channel, storeKind: 'cache-storage' };
+    this.init = { ...this.init, store: request };
+    await this.client?.configure(this.init as PipelineInit);
+    this.storage = true;
+    this.canAskStorage = false;
+    this.notice = 'Caching allowed: the model is kept in this browser for next time.';
+    return true;
+  }
+
+  private async pipelineClient(): Promise<PipelineClient> {
+    if (this.client) return this.client;
+    this.clientLoading ??= import('../state/pipeline-client').then(({ PipelineClient }) => {
+      // The store request rides along with PipelineInit; the worker reads it (pipeline-core.ts).
+      this.client = new PipelineClient(this.init as PipelineInit, { forceCpu: this.options.forceCpu });
+      return this.client;
+    });
+    return this.clientLoading;
+  }
+
+  private prepare(): Remote<PrepareApi> {
+    this.prepareApi ??= wrap<PrepareApi>(new Worker(new URL('../../workers/prepare.worker.ts', import.meta.url), { type: 'module', name: 'cadlift-prepare' }));
+    return this.prepareApi;
+  }
+
+  /** Queues one job; progress goes to `onProgress`, and the result or failure settles the promise. */
+  generate(id: string, image: ImageInput, options: Partial<GenerateOptions>, onProgress: (p: EmbedProgress) => void): Promise<EmbedResult> {
+    return this.queue.add(id, async (signal) => {
+      const report = (p: EmbedProgress): void => {
+        if (signal.aborted) return;
+        this.progress = p;
+        onProgress(p);
+      };
+      this.phase = 'running';
+      this.error = null;
+      try {
+        const done = await this.run(id, image, options, signal, report);
+        this.result = done;
+        this.phase = 'done';
+        return done;
+      } catch (error) {
+        if (this.queue.queued === 0) this.phase = this.result ? 'done' : isAbortError(error) ? 'idle' : 'error';
+        if (!isAbortError(error)) this.error = failure(error);
+        throw error;
+      } finally {
+        this.progress = null;
+      }
+    });
+  }
+
+  private async run(id: string, image: ImageInput, options: Partial<GenerateOptions>, signal: AbortSignal, report: (p: EmbedProgress) => void): Promise<EmbedResult> {
+    const started = performance.now();
+    report({ id, stage: 'prepare', fraction: 0 });
+    const blob = await imageBlob(image, signal);
+    const prepared = await this.framed(blob, options, signal);
+    report({ id, stage: 'prepare', fraction: 1 });
+    const client = await this.pipelineClient();
+    this.pipeline = await client.start();
+    const slow = this.pipeline.backend === 'wasm' || this.pipeline.adapter?.isFallbackAdapter;
+    const downloads = new Map<string, { loaded: number; total: number | undefined; fromCache: boolean }>();
+    const onEvent = (event: PipelineEvent): void => {
+      // The prepare stage was reported above; the pipeline repeats it with the prepare time.
+      if (event.type === 'stage' && event.stage !== 'prepare') report({ id, stage: event.stage, fraction: event.state === 'start' ? 0 : 1 });
+      else if (event.type === 'progress') report({ id, stage: event.stage, fraction: event.fraction });
+      else if (event.type === 'notice') this.notice = event.message;
+      else if (event.type === 'download') {
+        downloads.set(event.file, { loaded: event.loaded, total: event.total, fromCache: event.fromCache });
+        const all = [...downloads.values()];
+        const loaded = all.reduce((s, d) => s + d.loaded, 0);
+        const total = all.every((d) => d.total !== undefined) ? all.reduce((s, d) => s + (d.total ?? 0), 0) : undefined;
+        const expected = Math.max(total ?? 0, this.model?.downloadBytes ?? 0);
+        report({ id, stage: 'download', fraction: expected ? Math.min(1, loaded / expected) : 0, download: { loaded, total: expected || total, fromCache: all.every((d) => d.fromCache) } });
+      }
+    };
+    const result = await client.generate(
+      {
+        image: prepared.image,
+        resolution: options.resolution ?? (slow ? RESOLUTION.fallback : RESOLUTION.hardware),
+        threshold: options.threshold ?? THRESHOLD.default,
+        meshing: 'coarse-to-fine',
+        prepareMs: prepared.ms,
+      },
+      onEvent,
+      (reason) => {
+        this.pipeline = client.info;
+        this.notice = reason;
+      },
+      signal,
+    );
+    const { meshToGlb } = await import('../lib/export-glb');
+    const bytes = await meshToGlb(result.mesh, { name: 'CADLift model' });
+    const glb = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    if (this.model) this.model = { ...this.model, cached: this.storage };
+    return { glb, result, stats: { vertices: result.stats.vertices, triangles: result.stats.triangles, ms: Math.round(performance.now() - started) } };
+  }
+
+  /** Decodes and frames the photo, cutting out its background when asked (or, on 'auto', when that model is already here). */
+  private async framed(blob: Blob, options: Partial<GenerateOptions>, signal: AbortSignal): Promise<{ image: Float32Array; ms: number }> {
+    const ratio = options.foregroundRatio ?? RATIO.default;
+    const mode = options.removeBackground ?? 'auto';
+    const prepare = this.prepare();
+    if (mode === 'off') return prepare.prepareBlob(blob, ratio);
+    const info = await prepare.load(blob);
+    if (signal.aborted || info.hasAlpha) return prepare.prepare(ratio);
+    let remove = mode === 'on';
+    if (!remove) remove = await prepare.segmenterStatus(this.segmenterUrl).then((s) => s.cached, () => false);
+    if (remove) await prepare.removeBackground(this.segmenterUrl, 128, proxy(() => undefined));
+    return prepare.prepare(ratio);
+  }
+
+  /** Cancels a job by id (running or queued). */
+  cancel(id: string): boolean {
+    return this.queue.cancel(id);
+  }
+}
+
+/** True when the browser offers a WebGPU adapter (read when asked, never at module load). */
+async function hasWebGpu(): Promise<boolean> {
+  try {
+    return (await navigator.gpu?.requestAdapter()) != null;
+  } catch {
+    return false;
+  }
+}
