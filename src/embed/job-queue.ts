@@ -47,22 +47,18 @@ export class JobQueue {
         controller,
         start: () => {
           this.running = entry;
-          const settle = (): void => {
+          // The outcome is settled first and the next job starts a microtask later, so whoever
+          // awaits this job hears of it before the next job's first event.
+          const settle = (outcome: () => void): void => {
             this.running = null;
-            this.next();
+            outcome();
+            queueMicrotask(() => this.next());
           };
           // A job cancelled at the moment it starts still never runs its work.
           const run = controller.signal.aborted ? Promise.reject(abortError()) : work(controller.signal);
           run.then(
-            (value) => {
-              settle();
-              if (controller.signal.aborted) reject(abortError());
-              else resolve(value);
-            },
-            (error: unknown) => {
-              settle();
-              reject(controller.signal.aborted ? abortError() : error);
-            },
+            (value) => settle(() => (controller.signal.aborted ? reject(abortError()) : resolve(value))),
+            (error: unknown) => settle(() => reject(controller.signal.aborted ? abortError() : error)),
           );
         },
       };
@@ -93,6 +89,7 @@ export class JobQueue {
   }
 
   private next(): void {
+    if (this.running) return;
     const entry = this.waiting.shift();
     entry?.start();
   }

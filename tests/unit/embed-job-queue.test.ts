@@ -14,6 +14,7 @@ function controllable(log: string[], name: string) {
   return { work, finish: (value: string) => finish(value) };
 }
 
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 const settled = <T>(p: Promise<T>) => p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
 
 describe('JobQueue', () => {
@@ -29,6 +30,7 @@ describe('JobQueue', () => {
     expect(queue.queued).toBe(1);
     a.finish('A');
     expect(await pa).toBe('A');
+    await tick();
     expect(log).toEqual(['start a', 'start b']);
     b.finish('B');
     expect(await pb).toBe('B');
@@ -45,10 +47,27 @@ describe('JobQueue', () => {
     expect(queue.cancel('a')).toBe(true);
     const outcome = await pa;
     expect(outcome.ok === false && isAbortError(outcome.e)).toBe(true);
-    await Promise.resolve();
+    await tick();
     expect(log).toEqual(['start a', 'start b']);
     b.finish('B');
     expect(await pb).toBe('B');
+  });
+
+  it("delivers a job's outcome before the next job starts", async () => {
+    const log: string[] = [];
+    const queue = new JobQueue();
+    const a = controllable(log, 'a');
+    const b = controllable(log, 'b');
+    const pa = queue.add('a', a.work).then(
+      () => log.push('a settled'),
+      () => log.push('a cancelled'),
+    );
+    void queue.add('b', b.work).catch(() => undefined);
+    queue.cancel('a');
+    await pa;
+    await tick();
+    expect(log).toEqual(['start a', 'a cancelled', 'start b']);
+    queue.cancelAll();
   });
 
   it('cancel drops a queued job before it starts', async () => {
@@ -65,7 +84,7 @@ describe('JobQueue', () => {
     expect(outcome.ok === false && isAbortError(outcome.e)).toBe(true);
     a.finish('A');
     await pa;
-    await Promise.resolve();
+    await tick();
     expect(log).toEqual(['start a', 'start c']);
     c.finish('C');
     expect(await pc).toBe('C');
