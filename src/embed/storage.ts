@@ -3,7 +3,7 @@
  * SecurityError for IndexedDB, Cache Storage, OPFS and localStorage. The widget then keeps the model
  * in memory for the visit, and offers the Storage Access API where the browser has it.
  */
-import { CacheStorageModelStore, type ModelStore } from '../lib/model-store';
+import { CacheStorageModelStore, IndexedDbModelStore, type ModelStore } from '../lib/model-store';
 
 /** True when this page can keep the model: Cache Storage opens (the store the pipeline prefers). */
 export async function pageStorageWorks(): Promise<boolean> {
@@ -36,11 +36,26 @@ export async function requestModelStorage(): Promise<ModelStore | null> {
   try {
     const request = document.requestStorageAccess as unknown as (types: { caches: boolean; indexedDB: boolean }) => Promise<StorageAccessHandle | undefined>;
     const handle = await request.call(document, { caches: true, indexedDB: true });
-    if (!handle?.caches) return null;
-    const store = new CacheStorageModelStore({ caches: handle.caches });
-    await store.keys();
-    return store;
+    const stores = [
+      handle?.caches && new CacheStorageModelStore({ caches: handle.caches }),
+      handle?.indexedDB && new IndexedDbModelStore({ indexedDB: handle.indexedDB }),
+    ];
+    for (const store of stores) {
+      // A handle can come back with stores that still refuse (headless Chromium's do): try each.
+      if (store && (await store.keys().then(() => true, () => false))) return store;
+    }
+    return null;
   } catch {
     return null;
+  }
+}
+
+/** True when the visitor already allowed storage for this widget on this site (no click needed then). */
+export async function storageAccessGranted(): Promise<boolean> {
+  try {
+    const status = await navigator.permissions.query({ name: 'storage-access' as PermissionName });
+    return status.state === 'granted';
+  } catch {
+    return false;
   }
 }

@@ -7,10 +7,11 @@ import type { GenerateResult, PipelineEvent, PipelineInit } from '../shared/pipe
 import type { PipelineClient, PipelineInfo } from '../state/pipeline-client';
 import type { DisplayOptions } from './display-options';
 import { imageBlob } from './image-input';
+import { CacheStorageModelStore, type ModelStore } from '../lib/model-store';
 import type { ModelStoreRequest, StoreInit } from './page-store';
-import type { GenerateOptions, ImageInput, ProgressStage, ReadyModel } from './protocol';
+import { EmbedError, type GenerateOptions, type ImageInput, type ProgressStage, type ReadyModel } from './protocol';
 import { JobQueue } from './job-queue';
-import { canRequestStorage, pageStorageWorks, requestModelStorage } from './storage';
+import { canRequestStorage, pageStorageWorks, requestModelStorage, storageAccessGranted } from './storage';
 
 installErrorTransfer();
 
@@ -38,7 +39,7 @@ function absoluteUrl(url: string): string {
 /** The message of a failure as `error` sends it: AppError codes stay, cancellation is 'cancelled'. */
 export function failure(error: unknown): { code: string; message: string } {
   if (isAbortError(error)) return { code: 'cancelled', message: 'The job was cancelled.' };
-  if (error instanceof AppError) return { code: error.code, message: error.message };
+  if (error instanceof AppError || error instanceof EmbedError) return { code: error.code, message: error.message };
   console.error(error);
   const detail = error instanceof Error ? error.message : String(error);
   return { code: 'internal', message: `Something went wrong (${detail}). Reload the widget and try again.` };
@@ -67,6 +68,8 @@ export class EmbedWidget {
   private clientLoading: Promise<PipelineClient> | null = null;
   private init: PipelineInit & StoreInit;
   private prepareApi: Remote<PrepareApi> | null = null;
+  /** The store the page can read: its own Cache Storage, or the Storage Access handle's. */
+  private pageStore: ModelStore | null = null;
 
   constructor(private readonly options: DisplayOptions) {
     this.manifestUrl = absoluteUrl(options.manifestUrl ?? DEFAULT_MANIFEST_URL);
@@ -78,27 +81,38 @@ export class EmbedWidget {
     const [webgpu, storage] = await Promise.all([hasWebGpu(), pageStorageWorks()]);
     this.webgpu = webgpu;
     this.storage = storage;
+    if (storage) this.pageStore = new CacheStorageModelStore();
     this.canAskStorage = !storage && canRequestStorage();
     // Without storage the page decides for the worker too: its own probe could disagree (a test
     // that blocks the page's APIs does not reach the worker's).
     this.init = { ...this.init, store: storage ? { kind: 'probe' } : { kind: 'memory' } };
+    // A visitor who allowed caching before is not asked again: the grant lets the page ask without a click.
+    if (this.canAskStorage && (await storageAccessGranted())) await this.allowCaching({ quiet: true });
     try {
       const { downloadManifest } = await import('../lib/model-manifest');
       const manifest = await downloadManifest(this.manifestUrl, 'image-to-3d');
-      const bytes = manifest.files.every((f) => f.bytes !== undefined)
-        ? manifest.files.reduce((sum, f) => sum + (f.bytes ?? 0), 0)
-        : manifest.downloadEstimate;
-      this.model = { name: manifest.name, license: manifest.license, downloadBytes: manifest.downloadEstimate ?? bytes, cached: false };
+      const listed = manifest.files.every((f) => f.bytes !== undefined) ? manifest.files.reduce((sum, f) => sum + (f.bytes ?? 0), 0) : undefined;
+      // External-data files need not be listed, so the manifest's estimate is the better total.
+      let downloadBytes = manifest.downloadEstimate ?? listed;
+      let cached = false;
+      if (this.pageStore) {
+        const { modelDownloadSize } = await import('../lib/model-cache');
+        const { missing } = await modelDownloadSize(manifest, this.pageStore);
+        cached = missing === 0;
+        if (missing !== undefined) downloadBytes = missing;
+      }
+      this.model = { name: manifest.name, license: manifest.license, downloadBytes, cached };
     } catch (error) {
       this.error = failure(error);
     }
-    return { webgpu, storage, model: this.model };
+    return { webgpu, storage: this.storage, model: this.model };
   }
 
   /** "Allow caching": asks for storage (after a click) and moves the model store there. */
-  async allowCaching(): Promise<boolean> {
+  async allowCaching({ quiet = false }: { quiet?: boolean } = {}): Promise<boolean> {
     const store = await requestModelStorage();
     if (!store) {
+      if (quiet) return false;
       this.notice = 'This browser did not allow storage here; the model stays in memory for this visit. Open CADLift to keep it.';
       this.canAskStorage = false;
       return false;
@@ -106,12 +120,13 @@ export class EmbedWidget {
     const { servePageStore } = await import('./page-store');
     const channel = `cadlift-store-${crypto.randomUUID()}`;
     servePageStore(store, channel);
-    const request: ModelStoreRequest = { kind: 'page', channel, storeKind: 'cache-storage' };
+    this.pageStore = store;
+    const request: ModelStoreRequest = { kind: 'page', channel, storeKind: store.kind };
     this.init = { ...this.init, store: request };
     await this.client?.configure(this.init as PipelineInit);
     this.storage = true;
     this.canAskStorage = false;
-    this.notice = 'Caching allowed: the model is kept in this browser for next time.';
+    if (!quiet) this.notice = 'Caching allowed: the model is kept in this browser for next time.';
     return true;
   }
 
@@ -209,6 +224,10 @@ export class EmbedWidget {
     if (mode === 'off') return prepare.prepareBlob(blob, ratio);
     const info = await prepare.load(blob);
     if (signal.aborted || info.hasAlpha) return prepare.prepare(ratio);
+    // The prepare worker keeps the background-removal model in Cache Storage only.
+    if (mode === 'on' && !this.storage) {
+      throw new EmbedError('background-removal-unavailable', "Background removal needs storage, which this site's frame does not have; send a photo with a transparent background, or removeBackground: 'off'.");
+    }
     let remove = mode === 'on';
     if (!remove) remove = await prepare.segmenterStatus(this.segmenterUrl).then((s) => s.cached, () => false);
     if (remove) await prepare.removeBackground(this.segmenterUrl, 128, proxy(() => undefined));
