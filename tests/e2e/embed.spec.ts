@@ -4,6 +4,7 @@ import { gltfValidator } from '../helpers/gltf-validator';
 import { NodeIO } from '@gltf-transform/core';
 import { EMBED_HOST_ORIGIN, received, recordMessages, startHostServer, type HostServer, type Received } from './embed-host';
 import { expect, makePhoto, test as base } from './harness';
+import { seriousViolations } from './axe';
 
 /** Two loopback page servers: the allowed host (EMBED_HOST_ORIGIN) and one on an origin the build does not allow. */
 const test = base.extend<{ hosts: { allowed: HostServer; other: HostServer } }>({
@@ -169,4 +170,10 @@ test('bad messages get an error with a stable code; a page on another origin get
   await page.waitForTimeout(3_000);
   await expect(page.frameLocator('#cadlift').getByTestId('embed')).toHaveCount(0);
   expect((await received(page)).filter((m) => m.data.source === 'cadlift')).toEqual([]);
+
+  // The widget's own screen, opened on its site (storage works there): accessible, with its download size.
+  await page.goto(WIDGET);
+  await expect(page.getByTestId('embed-generate')).toContainText('downloads');
+  await expect(page.getByTestId('embed-memory-note')).toHaveCount(0);
+  expect(await seriousViolations(page)).toEqual([]);
 });
