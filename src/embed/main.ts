@@ -9,7 +9,8 @@ import { HostBridge, type Sender } from './bridge';
 import { readDisplayOptions } from './display-options';
 import { parseOrigins } from './origins';
 import type { HostMessage } from './protocol';
-import { EmbedWidget, failure } from './widget.svelte';
+import { failure } from './failure';
+import { EmbedWidget } from './widget.svelte';
 
 const options = readDisplayOptions(location.search);
 const allowed = parseOrigins(import.meta.env.VITE_EMBED_ORIGINS, { development: import.meta.env.DEV });
@@ -40,11 +41,13 @@ function handle(message: HostMessage, sender: Sender): void {
 }
 
 const bridge = new HostBridge(allowed, handle);
+// The widget's own height (its root element), not the frame's: the frame may be taller than its content.
+const root = document.getElementById('embed')!;
 let localJobs = 0;
 const appUrl = new URL(`./${options.manifestUrl ? `?model=${encodeURIComponent(widget.manifestUrl)}` : ''}`, location.href).href;
 
 mount(Embed, {
-  target: document.getElementById('embed')!,
+  target: root,
   props: {
     widget,
     options,
@@ -56,10 +59,10 @@ mount(Embed, {
 
 let lastHeight = 0;
 new ResizeObserver(() => {
-  const height = Math.ceil(document.documentElement.scrollHeight);
+  const height = Math.ceil(root.getBoundingClientRect().height);
   if (height === lastHeight) return;
   lastHeight = height;
   bridge.announce({ type: 'resize', height });
-}).observe(document.body);
+}).observe(root);
 
 void widget.start().then(({ webgpu, storage, model }) => bridge.announce({ type: 'ready', capabilities: { webgpu, storage }, model }));

@@ -61,17 +61,6 @@ export type EmbedErrorCode =
   | 'background-removal-unavailable'
   | 'internal';
 
-/** A failure the widget itself reports with one of its own codes (pipeline failures are AppErrors). */
-export class EmbedError extends Error {
-  override readonly name = 'EmbedError';
-  constructor(
-    readonly code: EmbedErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** A message with the envelope. */
 export type Enveloped<T> = T & { source: typeof API_SOURCE; version: typeof API_VERSION };
 

@@ -1,6 +1,6 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { PrepareApi } from '../../workers/prepare.worker';
-import { AppError, isAbortError } from '../lib/errors';
+import { isAbortError } from '../lib/errors';
 import { installErrorTransfer } from '../shared/comlink-errors';
 import { DEFAULT_MANIFEST_URL, DEFAULT_SEGMENTER_URL, RATIO, RESOLUTION, THRESHOLD } from '../state/settings';
 import type { GenerateResult, PipelineEvent, PipelineInit } from '../shared/pipeline';
@@ -9,7 +9,8 @@ import type { DisplayOptions } from './display-options';
 import { imageBlob } from './image-input';
 import { CacheStorageModelStore, type ModelStore } from '../lib/model-store';
 import type { ModelStoreRequest, StoreInit } from './page-store';
-import { EmbedError, type GenerateOptions, type ImageInput, type ProgressStage, type ReadyModel } from './protocol';
+import { EmbedError, failure } from './failure';
+import type { GenerateOptions, ImageInput, ProgressStage, ReadyModel } from './protocol';
 import { JobQueue } from './job-queue';
 import { canRequestStorage, pageStorageWorks, requestModelStorage, storageAccessGranted } from './storage';
 
@@ -34,15 +35,6 @@ export interface EmbedProgress {
 /** Workers resolve relative URLs against their own script, so the page resolves them first. */
 function absoluteUrl(url: string): string {
   return new URL(url, location.href).href;
-}
-
-/** The message of a failure as `error` sends it: AppError codes stay, cancellation is 'cancelled'. */
-export function failure(error: unknown): { code: string; message: string } {
-  if (isAbortError(error)) return { code: 'cancelled', message: 'The job was cancelled.' };
-  if (error instanceof AppError || error instanceof EmbedError) return { code: error.code, message: error.message };
-  console.error(error);
-  const detail = error instanceof Error ? error.message : String(error);
-  return { code: 'internal', message: `Something went wrong (${detail}). Reload the widget and try again.` };
 }
 
 /**
