@@ -62,6 +62,8 @@ export class EmbedWidget {
   private prepareApi: Remote<PrepareApi> | null = null;
   /** The store the page can read: its own Cache Storage, or the Storage Access handle's. */
   private pageStore: ModelStore | null = null;
+  /** The frame's own Cache Storage works (not only a Storage Access handle's). */
+  private ownStorage = false;
 
   constructor(private readonly options: DisplayOptions) {
     this.manifestUrl = absoluteUrl(options.manifestUrl ?? DEFAULT_MANIFEST_URL);
@@ -73,6 +75,7 @@ export class EmbedWidget {
     const [webgpu, storage] = await Promise.all([hasWebGpu(), pageStorageWorks()]);
     this.webgpu = webgpu;
     this.storage = storage;
+    this.ownStorage = storage;
     if (storage) this.pageStore = new CacheStorageModelStore();
     this.canAskStorage = !storage && canRequestStorage();
     // Without storage the page decides for the worker too: its own probe could disagree (a test
@@ -216,8 +219,9 @@ export class EmbedWidget {
     if (mode === 'off') return prepare.prepareBlob(blob, ratio);
     const info = await prepare.load(blob);
     if (signal.aborted || info.hasAlpha) return prepare.prepare(ratio);
-    // The prepare worker keeps the background-removal model in Cache Storage only.
-    if (mode === 'on' && !this.storage) {
+    // The prepare worker keeps the background-removal model in its own Cache Storage only, which a
+    // Storage Access grant does not open (only the page's handle reaches that storage).
+    if (mode === 'on' && !this.ownStorage) {
       throw new EmbedError('background-removal-unavailable', "Background removal needs storage, which this site's frame does not have; send a photo with a transparent background, or removeBackground: 'off'.");
     }
     let remove = mode === 'on';
