@@ -143,10 +143,14 @@ test('bad messages get an error with a stable code; a page on another origin get
   await post(page, { type: 'generate', id: 'huge' }, { bytes: 21 * 1024 * 1024 });
   await post(page, { type: 'generate', id: 'extra', colour: 'red' }, [1, 2, 3]);
   await post(page, { type: 'resize', id: 'wrong-way' });
+  // An opaque photo with removal forced on: the removal model needs storage, which this frame lacks.
+  const opaque = await makePhoto(page, { colour: '#3050a0', background: '#ffffff' });
+  await post(page, { type: 'generate', id: 'cut-out', options: { removeBackground: 'on' } }, [...opaque]);
   await expect.poll(() => codeOf('corrupt'), { timeout: 60_000 }).toBe('image-unreadable');
   await expect.poll(() => codeOf('huge')).toBe('image-too-large');
   await expect.poll(() => codeOf('extra')).toBe('invalid-message');
   await expect.poll(() => codeOf('wrong-way')).toBe('invalid-message');
+  await expect.poll(() => codeOf('cut-out')).toBe('background-removal-unavailable');
 
   await page.evaluate((src) => {
     const frame = document.createElement('iframe');
