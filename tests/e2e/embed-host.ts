@@ -10,6 +10,10 @@ import { E2E_PORT } from '../../scripts/chromium.ts';
  * refuses its frames to reach loopback (Local Network Access).
  */
 export const EMBED_HOST_ORIGIN = `http://localhost:${E2E_PORT + 1}`;
+/** An allowed host on the widget's own site (127.0.0.1, another port), where storage is not partitioned. */
+export const SAME_SITE_HOST_ORIGIN = `http://127.0.0.1:${E2E_PORT + 2}`;
+/** What the end-to-end build puts in VITE_EMBED_ORIGINS. */
+export const E2E_EMBED_ORIGINS = `${EMBED_HOST_ORIGIN},${SAME_SITE_HOST_ORIGIN}`;
 
 /** A message a page received, as the recorder keeps it. */
 export interface Received {
@@ -24,8 +28,8 @@ export interface HostServer {
   close: () => Promise<void>;
 }
 
-/** Starts a page server on `port` (0: any free port); `/embed-host.html` is the example host page. */
-export async function startHostServer(port = 0): Promise<HostServer> {
+/** Starts a page server on `host`:`port` (0: any free port); `/embed-host.html` is the example host page. */
+export async function startHostServer(port = 0, host = 'localhost'): Promise<HostServer> {
   const pages = new Map([['/embed-host.html', readFileSync('examples/embed-host.html', 'utf8')]]);
   const server: Server = createServer((req, res) => {
     const html = pages.get(new URL(req.url ?? '/', 'http://localhost').pathname);
@@ -34,10 +38,10 @@ export async function startHostServer(port = 0): Promise<HostServer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, 'localhost', resolve);
+    server.listen(port, host, resolve);
   });
   return {
-    origin: `http://localhost:${(server.address() as AddressInfo).port}`,
+    origin: `http://${host}:${(server.address() as AddressInfo).port}`,
     pages,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { E2E_PORT } from '../../scripts/chromium.ts';
 import { gltfValidator } from '../helpers/gltf-validator';
 import { NodeIO } from '@gltf-transform/core';
-import { EMBED_HOST_ORIGIN, received, recordMessages, startHostServer, type HostServer, type Received } from './embed-host';
+import { EMBED_HOST_ORIGIN, SAME_SITE_HOST_ORIGIN, received, recordMessages, startHostServer, type HostServer, type Received } from './embed-host';
 import { expect, makePhoto, test as base } from './harness';
 import { seriousViolations } from './axe';
 
@@ -180,4 +180,28 @@ test('bad messages get an error with a stable code; a page on another origin get
   await expect(page.getByTestId('embed-generate')).toContainText('downloads');
   await expect(page.getByTestId('embed-memory-note')).toHaveCount(0);
   expect(await seriousViolations(page)).toEqual([]);
+});
+
+test('on its own site the widget keeps the model: the next visit says it is cached and downloads nothing', async ({ page, network }) => {
+  const host = await startHostServer(Number(new URL(SAME_SITE_HOST_ORIGIN).port), '127.0.0.1');
+  try {
+    await recordMessages(page, host.origin);
+    await page.route(MODEL_VIEWER, (route) => route.fulfill({ contentType: 'text/javascript', body: MODEL_VIEWER_STAND_IN }));
+    const readyOf = async () => (await received(page)).find((m) => m.data.type === 'ready')?.data;
+    const resultOf = async (id: string) => ofJob(await received(page), id).find((m) => m.data.type === 'result' || m.data.type === 'error')?.data;
+    await page.goto(hostPage(host.origin));
+    await expect.poll(readyOf, { timeout: 60_000 }).toMatchObject({ capabilities: { storage: true }, model: { cached: false } });
+    const photo = await makePhoto(page, { colour: '#50a070' });
+    await post(page, { type: 'generate', id: 'first', options: { resolution: 32 } }, [...photo]);
+    await expect.poll(() => resultOf('first'), { timeout: 200_000 }).toMatchObject({ type: 'result' });
+
+    network.modelRequests.length = 0;
+    await page.reload();
+    await expect.poll(readyOf, { timeout: 60_000 }).toMatchObject({ capabilities: { storage: true }, model: { cached: true, downloadBytes: 0 } });
+    await post(page, { type: 'generate', id: 'second', options: { resolution: 32 } }, [...photo]);
+    await expect.poll(() => resultOf('second'), { timeout: 200_000 }).toMatchObject({ type: 'result' });
+    expect(network.modelRequests).toEqual([]);
+  } finally {
+    await host.close();
+  }
 });
