@@ -15,6 +15,8 @@ import { EmbedWidget } from './widget.svelte';
 const options = readDisplayOptions(location.search);
 const allowed = parseOrigins(import.meta.env.VITE_EMBED_ORIGINS, { development: import.meta.env.DEV });
 const widget = new EmbedWidget(options);
+// On the root too, so `background=transparent` lets the host page show through the frame.
+if (options.background) document.documentElement.style.background = options.background;
 
 function handle(message: HostMessage, sender: Sender): void {
   if (message.type === 'cancel') {
