@@ -1,5 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_PATH, E2E_PORT as PORT, chromiumArgs } from './scripts/chromium.ts';
+import { E2E_EMBED_ORIGINS } from './tests/e2e/embed-host.ts';
 
 /**
  * End-to-end tests against a production-like build (`--mode e2e` keeps the test-only fault hooks),
@@ -27,5 +28,7 @@ export default defineConfig({
     url: `http://127.0.0.1:${PORT}/`,
     timeout: 240_000,
     reuseExistingServer: false,
+    // The widget's hosts in tests/e2e/embed.spec.ts (loopback servers the tests start).
+    env: { VITE_EMBED_ORIGINS: E2E_EMBED_ORIGINS },
   },
 });

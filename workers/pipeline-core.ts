@@ -5,7 +5,8 @@ import { createOrtDecoder, type OrtDecoder } from '../src/gpu/ort-decoder';
 import { AppError, throwIfAborted } from '../src/lib/errors';
 import { toGltfFrame } from '../src/lib/mesh-frame';
 import { withStoredPin } from '../src/lib/hf-pin';
-import { createModelStore } from '../src/lib/model-store';
+import { createModelStore, type ModelStore } from '../src/lib/model-store';
+import { openRequestedStore, type StoreInit } from '../src/embed/page-store';
 import {
   cachedModelBytes,
   checkForUpdate,
@@ -34,7 +35,7 @@ const ORT_DECODER_NOTICE =
  */
 export function createPipelineApi(backend: PipelineBackend) {
   const kind = backend.kind;
-  const store = createModelStore();
+  let store: ModelStore = createModelStore();
   let init: PipelineInit | null = null;
   let manifest: Promise<ModelManifest> | null = null;
   let model: Promise<LoadedPipelineModel> | null = null;
@@ -186,8 +187,12 @@ export function createPipelineApi(backend: PipelineBackend) {
   }
 
   const api = {
-    /** Sets the model and the test fault; on WebGPU also opens the device (AppError when there is none). */
-    async configure(options: PipelineInit) {
+    /**
+     * Sets the model and the test fault; on WebGPU also opens the device (AppError when there is none).
+     * `store` (the embed widget's) picks another model store; without it the store stays as it is.
+     */
+    async configure(options: PipelineInit & StoreInit) {
+      if (options.store) store = await openRequestedStore(options.store, store);
       if (init?.manifestUrl !== options.manifestUrl) {
         await dropModel();
         manifest = null;

@@ -3,7 +3,7 @@ import { decodeImage } from '../src/lib/decode-image';
 import { hasMeaningfulAlpha, prepareImage, previewRgba, type Framing, type RgbaImage } from '../src/lib/prepare-image';
 import { installErrorTransfer } from '../src/shared/comlink-errors';
 import { editedMask, type MaskStroke } from '../src/lib/mask-edits';
-import { CacheStorageModelStore } from '../src/lib/model-store';
+import { probeModelStore } from '../src/lib/model-store';
 import { fetchSegmenterManifest, loadModelFiles, modelDownloadSize } from '../src/lib/model-cache';
 import type { SegmenterBackend, Segmenter } from '../src/lib/segmentation';
 import type { PipelineEvent } from '../src/shared/pipeline';
@@ -20,10 +20,15 @@ let mask: Uint8ClampedArray | null = null;
 let segmenter: { key: string; promise: Promise<Segmenter> } | null = null;
 /** Bumped by every load and every change of removal, so a late decode or removal is discarded. */
 let generation = 0;
-const store = new CacheStorageModelStore();
+/**
+ * The segmenter's files live where they really can: Cache Storage, else IndexedDB (an insecure page
+ * has no Cache Storage), else memory (a cross-site frame, where every store throws).
+ */
+const storeReady = probeModelStore();
 
 /** The background-removal model, downloaded or read from the cache once, then kept. */
 async function loadSegmenter(manifestUrl: string, onEvent?: (event: PipelineEvent) => void): Promise<Segmenter> {
+  const store = await storeReady;
   const manifest = await fetchSegmenterManifest(manifestUrl, { store });
   const key = `${manifest.id}@${manifest.revision}`;
   if (segmenter?.key !== key) {
@@ -58,6 +63,7 @@ const api = {
 
   /** Whether the background-removal model is cached, and how much is left to download. */
   async segmenterStatus(manifestUrl: string): Promise<{ name: string; license: string; cached: boolean; downloadBytes: number | undefined }> {
+    const store = await storeReady;
     const manifest = await fetchSegmenterManifest(manifestUrl, { store });
     const { missing } = await modelDownloadSize(manifest, store);
     return { name: manifest.name, license: manifest.license, cached: missing === 0, downloadBytes: missing ?? manifest.downloadEstimate };

@@ -285,6 +285,33 @@ export function createModelStore(
   return new MemoryModelStore();
 }
 
+/**
+ * The best store that really opens here: Cache Storage, else IndexedDB, else memory. Unlike
+ * {@link createModelStore}, which goes by which globals exist, this opens each one, because a
+ * cross-site frame (an embedded widget) has `caches` and `indexedDB` whose every use throws.
+ */
+export async function probeModelStore(
+  options: CreateModelStoreOptions = { caches: globalThis.caches, indexedDB: globalThis.indexedDB },
+): Promise<ModelStore> {
+  const opens = async (store: ModelStore): Promise<boolean> => {
+    try {
+      await store.keys();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (options.caches) {
+    const store = new CacheStorageModelStore({ caches: options.caches });
+    if (await opens(store)) return store;
+  }
+  if (options.indexedDB) {
+    const store = new IndexedDbModelStore({ indexedDB: options.indexedDB });
+    if (await opens(store)) return store;
+  }
+  return new MemoryModelStore();
+}
+
 let sharedStore: ModelStore | undefined;
 
 /** One store per realm, made by {@link createModelStore} on first use. */
