@@ -1,7 +1,7 @@
 import { defineConfig, loadEnv } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
-import { pwaOptions } from './scripts/lib/pwa-options.ts';
+import { pwaOptions, widgetWithoutManifest } from './scripts/lib/pwa-options.ts';
 import { embedHeaders } from './src/embed/headers-plugin';
 import { parseOrigins } from './src/embed/origins';
 
@@ -20,7 +20,7 @@ export default defineConfig(({ command, mode }) => {
   const env = { ...loadEnv(mode, process.cwd(), 'VITE_'), ...process.env };
   const embedOrigins = parseOrigins(env.VITE_EMBED_ORIGINS, { development: command === 'serve' && mode === 'development' });
   return {
-    plugins: [svelte(), VitePWA(pwaOptions), embedHeaders(embedOrigins)],
+    plugins: [svelte(), VitePWA(pwaOptions), widgetWithoutManifest(), embedHeaders(embedOrigins)],
     // cadlift.test is how the tests reach the app as an insecure (non-loopback http) page, which has
     // no WebGPU, Cache Storage or cross-origin isolation: what a visitor on a LAN address gets.
     server: { headers: isolation, allowedHosts: ['cadlift.test'] },

@@ -1,3 +1,4 @@
+import type { Plugin } from 'vite';
 import type { VitePWAOptions } from 'vite-plugin-pwa';
 
 /** Largest file the service worker precaches: the ONNX Runtime .wasm is about 27 MB (Workbox's default is 2 MiB). */
@@ -42,3 +43,18 @@ export const pwaOptions: Partial<VitePWAOptions> = {
     runtimeCaching: [],
   },
 };
+
+/**
+ * vite-plugin-pwa links the web app manifest from every page; the embed widget is not the
+ * installable app (it runs in other sites' frames), so its page drops the link.
+ */
+export function widgetWithoutManifest(): Plugin {
+  return {
+    name: 'cadlift:widget-without-manifest',
+    enforce: 'post',
+    transformIndexHtml: {
+      order: 'post',
+      handler: (html, context) => (context.path.endsWith('/embed.html') ? html.replace(/\s*<link rel="manifest"[^>]*>/g, '') : html),
+    },
+  };
+}

@@ -17,6 +17,7 @@ export type AppErrorCode =
   | 'pipeline-crashed'
   | 'pipeline-stalled'
   | 'model-download-failed'
+  | 'model-download-declined'
   | 'model-truncated'
   | 'model-corrupt'
   | 'model-incompatible'

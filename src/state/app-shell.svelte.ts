@@ -39,7 +39,10 @@ export class AppShellState {
 
   /** Switches to the waiting version: the new service worker takes over and the page reloads. */
   async update(): Promise<void> {
+    // A page the old worker never controlled (the first visit) gets no "controlling" event to reload on.
+    const controlled = Boolean(navigator.serviceWorker?.controller);
     await this.#apply?.(true);
+    if (!controlled) location.reload();
   }
 
   /** Hides the prompt; the new version starts with the next visit. */

@@ -456,6 +456,9 @@ export class AppState {
    * with the model on this device), framed at the current ratio, and kept in the history.
    */
   async meshPhoto(photo: Blob, name: string, onEvent: (event: PipelineEvent) => void, signal: AbortSignal): Promise<GenerateResult> {
+    if (!(await this.ensureConsent())) {
+      throw new AppError('model-download-declined', 'The model download was declined, so this photo was not turned into a model; press Retry to be asked again.');
+    }
     let removal: { manifestUrl: string; threshold: number } | undefined;
     if (this.removal.mode !== 'off') {
       const status = await this.prepare().segmenterStatus(this.segmenterUrl).catch(() => null);

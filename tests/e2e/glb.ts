@@ -20,7 +20,8 @@ export async function downloadGlb(page: Page): Promise<GlbSummary> {
   return readGlb(download);
 }
 
-async function readGlb(download: Download): Promise<GlbSummary> {
+/** Validates and reads a downloaded GLB. */
+export async function readGlb(download: Download): Promise<GlbSummary> {
   const bytes = new Uint8Array(readFileSync(await download.path()));
   const report = await gltfValidator.validateBytes(bytes);
   const document = await new NodeIO().readBinary(bytes);

@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { addPhoto, expect, generate, makePhoto, openApp, setSlider, test, waitForResult } from './harness';
+import { serveStatic } from './static-server';
 
 // The only specs that let the app register its service worker (playwright.config.ts blocks it).
 test.use({ serviceWorkers: 'allow' });
@@ -57,4 +62,38 @@ test('offline: after one generation the app starts, says it is offline, generate
   await expect(page.getByTestId('text-offline')).toBeVisible();
   await context.setOffline(false);
   await expect(page.getByTestId('offline')).toHaveCount(0);
+});
+
+test('a new version waits for the visitor: an update prompt, and Update switches to it', async ({ page }) => {
+  // Two builds: the one the tests run (dist-e2e), and a newer one that differs only in its label.
+  const next = mkdtempSync(join(tmpdir(), 'cadlift-next-'));
+  execFileSync('npx', ['vite', 'build', '--mode', 'e2e', '--outDir', next, '--emptyOutDir', '--logLevel', 'error'], {
+    env: { ...process.env, VITE_BUILD_LABEL: 'next' },
+    stdio: 'inherit',
+    timeout: 240_000,
+  });
+  const site = await serveStatic('dist-e2e');
+  try {
+    await page.goto(site.url);
+    await expect(page.getByTestId('backend')).not.toHaveText('Starting…');
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    // A returning visitor: the page is now served (and controlled) by the service worker.
+    await page.reload();
+    await expect(page.getByTestId('app-version')).toContainText('works offline');
+    expect(await page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
+    await expect(page.getByTestId('app-version')).not.toContainText('(next)');
+
+    site.root = next;
+    // What the app also does hourly, and the browser on navigations: ask for a new service worker.
+    await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
+    await expect(page.getByTestId('update-ready')).toContainText('A new version of CADLift is ready');
+    // Nothing switched under the visitor: the page still runs the old build until they say so.
+    await expect(page.getByTestId('app-version')).not.toContainText('(next)');
+    await page.getByTestId('update-app').click();
+    await expect(page.getByTestId('app-version')).toContainText('(next)');
+    await expect(page.getByTestId('update-ready')).toHaveCount(0);
+  } finally {
+    await site.close();
+    rmSync(next, { recursive: true, force: true });
+  }
 });
