@@ -2,21 +2,24 @@
 // The README's screenshot: the app at 1280×800 after generating a model at resolution 128 from a
 // synthetic photo (an orange ball drawn in the page), on the committed test model, which meshes a
 // sphere in the photo's mean colour.
-//   npm run screenshot                          writes docs/screenshot.png
+//   npm run screenshot                          writes docs/screenshot.png and docs/history.png
+//   npm run screenshot -- --only history        only the history panel (three small generations)
 //   npm run screenshot -- --states /tmp/shots   also the UI's other states, for review (not committed)
 // --no-build reuses the last dist-e2e build.
 import { mkdirSync } from 'node:fs';
 import type { Page } from '@playwright/test';
-import { addPhoto, generate, openApp, setSlider, waitForPreview } from '../tests/e2e/harness.ts';
+import { addPhoto, generate, makePhoto, openApp, setSlider, waitForPreview, waitForResult } from '../tests/e2e/harness.ts';
 import { serveApp, waitForJob, type AppServer } from './lib/serve-app.ts';
 
 const OUT = 'docs/screenshot.png';
+const HISTORY_OUT = 'docs/history.png';
 const VIEWPORT = { width: 1280, height: 800 };
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const statesDir = arg('states');
+const only = arg('only');
 const rebuild = !process.argv.includes('--no-build');
 
 /** Draws a shaded orange ball with a highlight on a transparent background, as PNG bytes. */
@@ -118,6 +121,31 @@ async function readmeShot(app: AppServer): Promise<void> {
   await browser.close();
 }
 
+/** The history panel after three generations (small ones: the panel is the subject). */
+async function historyShot(app: AppServer): Promise<void> {
+  const { page, browser } = await app.open({ viewport: VIEWPORT });
+  await openApp(page);
+  const photos: [string, Buffer][] = [
+    ['orange', await orangeBall(page)],
+    ['teal pebble', await makePhoto(page, { colour: '#2a9d8f', width: 320, height: 220 })],
+    ['plum', await makePhoto(page, { colour: '#7b2d5b', width: 220, height: 320 })],
+  ];
+  for (const [name, bytes] of photos) {
+    await addPhoto(page, bytes, `${name}.png`);
+    await waitForPreview(page);
+    await setSlider(page, 'resolution', 48);
+    await generate(page);
+    await waitForResult(page);
+  }
+  const panel = page.getByTestId('history-panel');
+  await page.getByTestId('history-entry').nth(2).waitFor();
+  await settle(page);
+  mkdirSync('docs', { recursive: true });
+  await panel.screenshot({ path: HISTORY_OUT });
+  console.log(`Wrote ${HISTORY_OUT}`);
+  await browser.close();
+}
+
 /** The UI's other states, for a design review: consent, progress, model panel, errors, CPU fallback. */
 async function stateShots(app: AppServer, dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
@@ -174,7 +202,8 @@ async function stateShots(app: AppServer, dir: string): Promise<void> {
 
 const app = await serveApp({ build: rebuild });
 try {
-  await readmeShot(app);
+  if (!only || only === 'readme') await readmeShot(app);
+  if (!only || only === 'history') await historyShot(app);
   if (statesDir) await stateShots(app, statesDir);
 } finally {
   await app.close();

@@ -146,6 +146,9 @@ export class AppState {
     meshPhoto: (photo, name, onEvent, signal) => this.meshPhoto(photo, name, onEvent, signal),
     exportBytes: (result, name) => this.post.exportBytes(result.mesh, name),
     show: (result, name) => this.showResult(result, name),
+    finished: (result, name) => {
+      if (!this.result && this.phase !== 'running') this.showResult(result, name);
+    },
     download: saveFile,
   });
 

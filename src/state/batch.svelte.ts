@@ -20,6 +20,8 @@ export interface BatchHost {
   exportBytes(result: GenerateResult, name: string): Promise<{ bytes: Uint8Array; fileName: string }>;
   /** Shows a finished job in the viewer. */
   show(result: GenerateResult, name: string): void;
+  /** A job finished (the page shows it when the viewer is empty). */
+  finished(result: GenerateResult, name: string): void;
   /** Offers the zip as a download. */
   download(data: Blob, fileName: string): void;
 }
@@ -117,6 +119,7 @@ export class BatchState {
       }
     };
     const result = await this.host.meshPhoto(photo, name, onEvent, context.signal);
+    this.host.finished(result, name);
     return { result, name };
   }
 }
