@@ -41,13 +41,9 @@ export interface ProcessedInfo {
   steps?: StepLog[];
 }
 
-/** What a caller hands to `HistoryStore.add`. */
-export interface NewEntry {
-  /** Defaults to a random UUID. */
-  id?: string;
+/** What describes an entry, as given and as listed. */
+export interface EntryInfo {
   name: string;
-  /** Milliseconds since the epoch; defaults to now. */
-  createdAt?: number;
   kind: EntryKind;
   /** The prompt of a text job (the drawn picture is `image`). */
   prompt?: string;
@@ -59,9 +55,17 @@ export interface NewEntry {
   quality?: QualityReport;
   /** Result-cache key (see `resultCacheKey`); entries without one are never returned from the cache. */
   cacheKey?: string;
+  thumbnail: Blob;
+}
+
+/** What a caller hands to `HistoryStore.add`. */
+export interface NewEntry extends EntryInfo {
+  /** Defaults to a random UUID. */
+  id?: string;
+  /** Milliseconds since the epoch; defaults to now. */
+  createdAt?: number;
   /** The photo, or the picture drawn for a text job, as given. */
   image: Blob;
-  thumbnail: Blob;
   /** The generated mesh as GLB. */
   mesh: Blob;
   /** The triplane (so later processing needs no encoder run), when the pipeline returns it. */
@@ -71,18 +75,9 @@ export interface NewEntry {
 }
 
 /** The small record every listing reads. */
-export interface HistorySummary {
+export interface HistorySummary extends EntryInfo {
   id: string;
-  name: string;
   createdAt: number;
-  kind: EntryKind;
-  prompt?: string;
-  params: GenerationParams;
-  model: ModelRef;
-  stats: PipelineStats;
-  quality?: QualityReport;
-  cacheKey?: string;
-  thumbnail: Blob;
   processed?: ProcessedInfo;
   /** Bytes of each stored part (thumbnail included), so usage is known without reading blobs. */
   sizes: Partial<Record<PayloadPart | 'thumbnail', number>>;
