@@ -33,6 +33,8 @@ export interface BackendJob {
   fault: (name: Fault) => boolean;
   /** Forgets the loaded model without releasing it (its device is gone). */
   forgetModel: () => void;
+  /** The triplane the mesh came from (a CPU copy the backend gives up), kept with the result. */
+  triplane: Float32Array | null;
 }
 
 /**

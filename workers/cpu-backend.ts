@@ -18,12 +18,15 @@ export function createCpuBackend(): PipelineBackend {
     sessionDevice: async () => undefined,
     healthy: () => true,
     census: () => null,
-    async run({ request, loaded, emit, signal, stats }: BackendJob): Promise<TriplaneMesh> {
+    async run(job: BackendJob): Promise<TriplaneMesh> {
+      const { request, loaded, emit, signal, stats } = job;
       emit({ type: 'stage', stage: 'encoder', state: 'start' });
       const t = performance.now();
       const tensor = await loaded.encoder.run(request.image, loaded.manifest.contract, signal);
       const triplane = (tensor.data as Float32Array).slice();
       tensor.dispose();
+      // Read only from here on, so the result can take it along once the mesh is done.
+      job.triplane = triplane;
       stats.ms.encoder = performance.now() - t;
       emit({ type: 'stage', stage: 'encoder', state: 'done', ms: stats.ms.encoder });
       emit({ type: 'stage', stage: 'decode', state: 'start' });

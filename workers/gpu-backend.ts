@@ -189,6 +189,7 @@ export function createGpuBackend(): PipelineBackend {
           const source = job.loaded.ortDecoder ? copy : (triplane.gpuBuffer as GPUBuffer);
           const result = await mesh(context, source, copy, job, request.resolution);
           stats.triplaneSource = job.loaded.ortDecoder ? 'cpu' : 'gpu-buffer';
+          job.triplane = copy;
           return result;
         } catch (error) {
           return await retryLower(error, copy, job);
@@ -222,6 +223,7 @@ export function createGpuBackend(): PipelineBackend {
     emit({ type: 'stage', stage: 'decode', state: 'start' });
     const result = await mesh(fresh, copy, copy, job, lower);
     stats.triplaneSource = 'cpu';
+    job.triplane = copy;
     return result;
   }
 }

@@ -19,7 +19,7 @@ import {
 import type { ModelManifest } from '../src/shared/manifest';
 import type { ResultMesh } from '../src/shared/mesh';
 import type { Fault, GenerateRequest, GenerateResult, ModelStatus, PipelineInit, PipelineStats, Stage } from '../src/shared/pipeline';
-import { FAULTS_ENABLED, type Emit, type LoadedPipelineModel, type PipelineBackend } from './backend';
+import { FAULTS_ENABLED, type BackendJob, type Emit, type LoadedPipelineModel, type PipelineBackend } from './backend';
 import { EncoderSession } from './encoder';
 
 /** How often a running job tells the page it is alive (the page's watchdog counts silence). */
@@ -165,7 +165,8 @@ export function createPipelineApi(backend: PipelineBackend) {
       stats.meshing = 'dense';
       emit({ type: 'notice', code: 'decoder-onnxruntime', message: ORT_DECODER_NOTICE });
     }
-    const mesh = await backend.run({ request, loaded, emit, signal, stats, fault, forgetModel: () => (model = null) });
+    const job: BackendJob = { request, loaded, emit, signal, stats, fault, forgetModel: () => (model = null), triplane: null };
+    const mesh = await backend.run(job);
     throwIfAborted(signal);
     stats.ms.decode = mesh.stats.ms.decode;
     stats.ms.mesh = mesh.stats.ms.march + mesh.stats.ms.colour + mesh.stats.ms.readback;
@@ -183,7 +184,10 @@ export function createPipelineApi(backend: PipelineBackend) {
     if (stats.triangles === 0) {
       throw new AppError('no-surface', 'The model found no surface at this threshold. Lower the density threshold and generate again.');
     }
-    return transfer({ mesh: result, stats }, [result.positions.buffer, result.normals.buffer, result.colours.buffer, result.indices.buffer]);
+    const buffers = [result.positions.buffer, result.normals.buffer, result.colours.buffer, result.indices.buffer];
+    // 2 MB: the history keeps it, so later processing (or a texture bake) needs no encoder run.
+    if (job.triplane) return transfer({ mesh: result, stats, triplane: job.triplane }, [...buffers, job.triplane.buffer]);
+    return transfer({ mesh: result, stats }, buffers);
   }
 
   const api = {

@@ -84,6 +84,8 @@ export interface PipelineStats {
 export interface GenerateResult {
   mesh: ResultMesh;
   stats: PipelineStats;
+  /** The triplane the mesh came from ([1, 3, 40, 64, 64], 2 MB), when the pipeline kept it. */
+  triplane?: Float32Array;
 }
 
 /** Model status for the consent prompt and the storage panel. */

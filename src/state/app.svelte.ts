@@ -522,11 +522,14 @@ export class AppState {
       );
     });
     throwIfAborted(signal);
+    // The history keeps the triplane (a copy); the page does not hold on to it.
+    const triplane = result.triplane ? new Blob([result.triplane as Float32Array<ArrayBuffer>], { type: 'application/octet-stream' }) : undefined;
+    delete result.triplane;
     // The first run pins the model: the entry records the revision that really made it.
     const model = await this.modelRef();
     if (model) {
       const key = model.revision === before?.revision ? cached?.key : undefined;
-      this.entries.set(result, this.history.save({ ...source, preview: prepared.preview, modelInput: prepared.image, params, model, result, cacheKey: key }));
+      this.entries.set(result, this.history.save({ ...source, preview: prepared.preview, modelInput: prepared.image, params, model, result, triplane, cacheKey: key }));
     }
     return result;
   }

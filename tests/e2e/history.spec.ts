@@ -48,7 +48,12 @@ test('history: kept across a reload, the same photo and settings load at once an
   // Export everything as one zip; a fresh browser profile imports it.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('history-export').click()]);
   const zip = readFileSync(await download.path());
-  expect(Object.keys(unzipSync(new Uint8Array(zip))).length).toBeGreaterThan(2);
+  const files = unzipSync(new Uint8Array(zip));
+  // Each entry keeps its photo, thumbnail, mesh and the 2 MB triplane ([1, 3, 40, 64, 64] floats).
+  const triplanes = Object.entries(files).filter(([path]) => path.endsWith('/triplane.bin'));
+  expect(triplanes).toHaveLength(2);
+  for (const [, bytes] of triplanes) expect(bytes.length).toBe(3 * 40 * 64 * 64 * 4);
+  expect(Object.keys(files).filter((path) => path.endsWith('/mesh.glb'))).toHaveLength(2);
   const other = await browser.newContext({ serviceWorkers: 'block' });
   await network.route(other);
   const otherPage = await other.newPage();
