@@ -59,8 +59,11 @@ export interface GenerationRecord extends CacheQuery {
   triplane?: Blob;
   /** Issue 11's processing (PostState's result) with its GLB. */
   processed?: { result: PostResult; glb: Uint8Array };
-  /** The key `findCachedResult` returned, so the input is not hashed twice. */
-  cacheKey?: string;
+  /**
+   * The key `findCachedResult` returned, so the input is not hashed twice; null keeps the entry out of
+   * the result cache (a result that does not stand for its settings, e.g. one retried at a lower resolution).
+   */
+  cacheKey?: string | null;
 }
 
 /** Options for `buildEntry`. */
@@ -78,7 +81,7 @@ export async function buildEntry(record: GenerationRecord, options: Partial<Buil
   const thumbnail = options.thumbnail ?? (async (preview) => (await import('./thumbnail')).makeThumbnail(preview));
   const glb = options.glb ?? (async (mesh, name) => (await import('../lib/export-glb')).meshToGlb(mesh, { name }));
   const [cacheKey, thumb, mesh] = await Promise.all([
-    record.cacheKey ?? cacheKeyOf(record),
+    record.cacheKey === null ? undefined : (record.cacheKey ?? cacheKeyOf(record)),
     thumbnail(record.preview),
     glb(record.result.mesh, record.name),
   ]);
@@ -88,11 +91,11 @@ export async function buildEntry(record: GenerationRecord, options: Partial<Buil
     params: record.params,
     model: record.model,
     stats: record.result.stats,
-    cacheKey,
     image: record.image,
     thumbnail: thumb,
     mesh: new Blob([mesh as Uint8Array<ArrayBuffer>], { type: GLB_TYPE }),
   };
+  if (cacheKey) entry.cacheKey = cacheKey;
   if (record.prompt !== undefined) entry.prompt = record.prompt;
   if (record.quality) entry.quality = record.quality;
   if (record.triplane) entry.triplane = record.triplane;

@@ -528,7 +528,8 @@ export class AppState {
     // The first run pins the model: the entry records the revision that really made it.
     const model = await this.modelRef();
     if (model) {
-      const key = model.revision === before?.revision ? cached?.key : undefined;
+      // A mesh retried at a lower resolution (the GPU failed) is kept, but is no answer for these settings.
+      const key = result.stats.retry ? null : model.revision === before?.revision ? cached?.key : undefined;
       this.entries.set(result, this.history.save({ ...source, preview: prepared.preview, modelInput: prepared.image, params, model, result, triplane, cacheKey: key }));
     }
     return result;

@@ -75,6 +75,8 @@ test('Cancel during the download and during meshing: no progress after it, the p
   await generate(page);
   await waitForResult(page);
 
+  // Another resolution: the same settings again would come from the history's result cache.
+  await setSlider(page, 'resolution', 40);
   await generate(page, { accept: false });
   await expect(page.locator('[data-stage=decode][data-state=running]')).toBeVisible();
   await page.getByTestId('cancel').click();

@@ -53,6 +53,14 @@ describe('result cache through the history', () => {
     expect((await findCachedResult(store, record({ modelInput: first.modelInput.map((v, i) => (i ? v : 1)) }))).hit).toBeNull();
   });
 
+  it('keeps an entry out of the cache when told (a result retried at a lower resolution)', async () => {
+    const store = await HistoryStore.open({ indexedDB: new IDBFactory() });
+    const added = await store.add(await buildEntry(record({ cacheKey: null }), { thumbnail }));
+    expect(added.cacheKey).toBeUndefined();
+    expect(await store.get(added.id)).toBeDefined();
+    expect((await findCachedResult(store, record())).hit).toBeNull();
+  });
+
   it('keeps a text job’s prompt and a processed result with its settings', async () => {
     const processed = { result: { mesh, report: { score: 9 } as never, steps: [], settings: { printable: true } as never }, glb: new Uint8Array([4, 5, 6]) };
     const entry = await buildEntry(record({ kind: 'text', prompt: 'a red mug', processed }), { thumbnail, glb: async () => new Uint8Array([1]) });
