@@ -31,6 +31,22 @@ test('installable: a manifest with generated icons, and a service worker that pr
   expect(cached.some((u) => /\/assets\/ort-wasm-simd-threaded.*\.wasm$/.test(u)), 'the ONNX Runtime wasm is precached').toBe(true);
   expect(cached.some((u) => u.includes('/models/') || u.endsWith('.onnx') || u.endsWith('.onnx.data')), 'no model file in the precache').toBe(false);
   expect(cached).not.toContain('/embed.html');
+
+  // Under the service worker the page is still cross-origin isolated (WASM threads).
+  await page.reload();
+  expect(await page.evaluate(() => [Boolean(navigator.serviceWorker.controller), crossOriginIsolated])).toEqual([true, true]);
+});
+
+test('the embed widget registers no service worker and keeps no history', async ({ page }) => {
+  await page.goto('/embed.html');
+  await expect(page.getByTestId('embed')).toBeVisible();
+  await page.waitForTimeout(1000);
+  const state = await page.evaluate(async () => ({
+    workers: (await navigator.serviceWorker.getRegistrations()).length,
+    databases: (await indexedDB.databases()).map((d) => d.name),
+  }));
+  expect(state.workers).toBe(0);
+  expect(state.databases).not.toContain('cadlift-history');
 });
 
 test('offline: after one generation the app starts, says it is offline, generates again from another photo, and the history lists both', async ({ page, context }) => {
