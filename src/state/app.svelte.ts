@@ -1,6 +1,6 @@
 import { AppError, isAbortError, throwIfAborted } from '../lib/errors';
 import { installErrorTransfer } from '../shared/comlink-errors';
-import { STAGES, type GenerateResult, type MeshingMode, type PipelineEvent, type Stage } from '../shared/pipeline';
+import type { GenerateResult, MeshingMode, PipelineEvent } from '../shared/pipeline';
 import { PipelineClient, type PipelineInfo } from './pipeline-client';
 import { TextJobs } from './text-jobs.svelte';
 import { PostState } from './post.svelte';
@@ -8,6 +8,7 @@ import { HistoryState } from './history.svelte';
 import { BatchState } from './batch.svelte';
 import { PhotoState, type Prepared } from './photo.svelte';
 import { ModelState } from './model.svelte';
+import { RunProgress } from './progress.svelte';
 import { saveFile } from '../lib/save-file';
 import type { EntryKind, GenerationParams, ModelRef } from '../history/types';
 import { DEFAULT_MANIFEST_URL, DEFAULT_SEGMENTER_URL, RESOLUTION, THRESHOLD, absoluteUrl, readUrlOptions } from './settings';
@@ -15,32 +16,13 @@ import { userMessage } from './messages';
 
 installErrorTransfer();
 
-/** Progress of one stage as the UI shows it. */
-export interface StageState {
-  state: 'pending' | 'running' | 'done';
-  ms?: number;
-  /** Fraction done while running, where the stage reports it (the CPU decoder does). */
-  fraction?: number;
-}
-
-/** Bytes of one model file. */
-export interface DownloadState {
-  loaded: number;
-  total: number | undefined;
-  fromCache: boolean;
-}
-
 export type Phase = 'idle' | 'running' | 'done' | 'error';
-
-function freshStages(): Record<Stage, StageState> {
-  return Object.fromEntries(STAGES.map((s) => [s, { state: 'pending' }])) as Record<Stage, StageState>;
-}
 
 /**
  * The app: the run (generate, cancel, progress, result, the GPU lane) and the states it composes,
- * each owning one concern: `photo`, `model`, `history`, `batch`, `text` and `post`. This class is the
- * only place that wires them together, and with the photo state the only one that creates workers.
- * Components read it and call its methods. Large payloads are `$state.raw` and replaced, never mutated.
+ * each owning one concern: `photo`, `model`, `progress`, `history`, `batch`, `text` and `post`. This
+ * class is the only place that wires them together. Components read it and call its methods; they
+ * never create workers. Large payloads are `$state.raw` and replaced, never mutated.
  */
 export class AppState {
   readonly url = readUrlOptions(globalThis.location?.search ?? '');
@@ -50,8 +32,8 @@ export class AppState {
   private resolutionTouched = false;
 
   phase = $state<Phase>('idle');
-  stages = $state<Record<Stage, StageState>>(freshStages());
-  downloads = $state<Record<string, DownloadState>>({});
+  /** The photo job's stages and downloads. */
+  readonly progress = new RunProgress();
   error = $state<{ code: string; message: string } | null>(null);
   notice = $state<string | null>(null);
   result = $state.raw<GenerateResult | null>(null);
@@ -256,11 +238,11 @@ export class AppState {
     const job = new AbortController();
     this.photoJob = job;
     this.phase = 'running';
-    this.stages = freshStages();
-    this.downloads = {};
+    this.progress.reset();
     const onEvent = (event: PipelineEvent): void => {
       if (id !== this.jobId) return;
-      this.applyEvent(event);
+      if (event.type === 'notice') this.notice = event.message;
+      else this.progress.apply(event);
     };
     try {
       const name = this.photo.current?.name.replace(/\.[^.]+$/, '') || 'cadlift-model';
@@ -276,15 +258,12 @@ export class AppState {
       );
       if (id !== this.jobId) return;
       this.pipeline = this.client.info;
-      this.history.setShown(this.entries.get(result) ?? Promise.resolve(null));
-      this.result = result;
-      this.resultName = name;
-      this.post.setSource(result.mesh, this.resultName);
+      this.showResult(result, name);
       this.phase = 'done';
       if (result.kept) {
         const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(result.kept.createdAt);
         this.notice = `Loaded from your history: the same photo and settings made “${result.kept.name}” on ${when}. Nothing was generated again.`;
-        this.stages = freshStages();
+        this.progress.reset(true);
       }
       await this.model.refresh().catch(() => undefined);
     } catch (error) {
@@ -297,25 +276,12 @@ export class AppState {
     }
   }
 
-  private applyEvent(event: PipelineEvent): void {
-    if (event.type === 'stage') {
-      this.stages[event.stage] = event.state === 'start' ? { state: 'running' } : { state: 'done', ms: event.ms };
-    } else if (event.type === 'download') {
-      this.downloads[event.file] = { loaded: event.loaded, total: event.total, fromCache: event.fromCache };
-    } else if (event.type === 'progress') {
-      if (this.stages[event.stage].state === 'running') this.stages[event.stage] = { state: 'running', fraction: event.fraction };
-    } else if (event.type === 'notice') {
-      this.notice = event.message;
-    }
-  }
-
   /** Cancel: the UI is idle at once, no further progress is shown, the model stays loaded. */
   async cancel(): Promise<void> {
     if (this.phase !== 'running') return;
     this.jobId++;
     this.phase = this.result ? 'done' : 'idle';
-    this.stages = freshStages();
-    this.downloads = {};
+    this.progress.reset();
     // Only the photo job is cancelled here (wherever it is); a text job has its own Cancel.
     this.photoJob?.abort();
     this.photoJob = null;
@@ -336,16 +302,7 @@ export class AppState {
 
   /** What the viewer overlay says while a photo job runs ('' when idle). */
   get working(): string {
-    if (this.phase !== 'running') return '';
-    const current = STAGES.find((s) => this.stages[s].state === 'running');
-    const labels: Record<Stage, string> = {
-      prepare: 'Preparing the image',
-      download: Object.values(this.downloads).every((d) => d.fromCache) && Object.keys(this.downloads).length ? 'Loading the model from this device' : 'Downloading the model',
-      encoder: 'Reading the photo (encoder)',
-      decode: 'Decoding the 3D density',
-      mesh: 'Building the mesh',
-    };
-    return current ? `${labels[current]}…` : 'Waiting for the GPU…';
+    return this.phase === 'running' ? this.progress.label : '';
   }
 
   /** Test builds only: GPU buffers alive in the pipeline worker. */
