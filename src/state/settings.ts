@@ -29,3 +29,8 @@ export function readUrlOptions(search: string): UrlOptions {
     forceCpu: params.get('cpu') === '1',
   };
 }
+
+/** Workers resolve relative URLs against their own script, so the page resolves them first. */
+export function absoluteUrl(url: string): string {
+  return new URL(url, globalThis.location?.href).href;
+}
