@@ -10,6 +10,7 @@ import { HISTORY_DB_NAME, HISTORY_DB_VERSION, upgradeHistory, type BlobRecord, t
 import { PERSISTENCE_DEFAULTS, shouldAskPersistence, storageReport, toStorageError, type PersistenceOptions, type StorageReport } from './storage';
 import { validateSummary, validateNewEntry } from './validate';
 import type { PayloadPart, HistoryEntry, HistoryListing, HistorySummary, NewEntry, ProcessedInfo } from './types';
+import type { QualityReport } from '../post/types';
 
 /** Options for `HistoryStore.open`. */
 export interface HistoryStoreOptions {
@@ -142,6 +143,28 @@ export class HistoryStore {
       return summary;
     } catch (error) {
       throw await abandon(tx, ops, error, 'the processed model');
+    }
+  }
+
+  /**
+   * Stores the generated mesh's quality report (it is computed in the processing worker once the mesh
+   * is shown, after the entry was saved). Returns the updated summary, or undefined when the entry is gone.
+   */
+  async setQuality(id: string, quality: QualityReport): Promise<HistorySummary | undefined> {
+    const tx = this.db.transaction(['entries', 'blobs'], 'readwrite');
+    const ops: Promise<unknown>[] = [];
+    try {
+      const record = await tx.objectStore('entries').get(id);
+      if (!record) {
+        await tx.done;
+        return undefined;
+      }
+      const summary: HistorySummary = { ...record, quality };
+      ops.push(tx.objectStore('entries').put(summary));
+      await Promise.all([...ops, tx.done]);
+      return summary;
+    } catch (error) {
+      throw await abandon(tx, ops, error, 'the quality report');
     }
   }
 

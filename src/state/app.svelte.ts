@@ -99,6 +99,7 @@ export class AppState {
       ondeleted: () => this.photo.segmenterDeleted(),
     });
     this.post.onprocessed = (result) => void this.history.keepProcessed(result);
+    this.post.oninspected = (report) => void this.history.keepQuality(report);
   }
 
   /** Starts the pipeline worker and reads the model's status; called once the page is shown. */

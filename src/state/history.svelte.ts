@@ -3,7 +3,7 @@ import { buildEntry, findCachedResult, type CacheHit, type CacheQuery, type Gene
 import type { StorageReport } from '../history/storage';
 import type { HistoryStore } from '../history/store';
 import type { HistorySummary, NewEntry, ProcessedInfo } from '../history/types';
-import type { PostResult } from '../post/types';
+import type { PostResult, QualityReport } from '../post/types';
 import type { ResultMesh } from '../shared/mesh';
 import type { GenerateResult } from '../shared/pipeline';
 import { userMessage, type UserMessage } from './messages';
@@ -190,6 +190,21 @@ export class HistoryState {
       const already = existing.length ? ` (${existing.length} already here)` : '';
       this.message = { code: 'history-imported', message: `Imported ${added.length} ${added.length === 1 ? 'entry' : 'entries'}${already}.` };
     });
+  }
+
+  /** Keeps the quality report of the generated mesh with the entry in the viewer (once, when it has none). */
+  async keepQuality(report: QualityReport): Promise<void> {
+    const id = await this.shown;
+    if (!id || this.entries.find((e) => e.id === id)?.quality) return;
+    const store = await this.start();
+    if (!store) return;
+    try {
+      await store.setQuality(id, report);
+      await this.refresh(store);
+    } catch (error) {
+      // The entry is kept without its report; nothing the visitor has to act on.
+      console.warn('Quality report not kept:', error);
+    }
   }
 
   /** Keeps the processing applied to the entry in the viewer (settings, report and mesh). */

@@ -4,7 +4,7 @@ import type { MeshInspection, PostApi } from '../../workers/post-core';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/types';
 import { AppError, isAbortError } from '../lib/errors';
 import { POST_SETTINGS_DEFAULTS } from '../post/settings';
-import type { PostResult, PostSettings, PostStep } from '../post/types';
+import type { PostResult, PostSettings, PostStep, QualityReport } from '../post/types';
 import type { ResultMesh } from '../shared/mesh';
 import { userMessage, type UserMessage } from './messages';
 
@@ -50,6 +50,8 @@ export class PostState {
   exportNotes = $state<string[]>([]);
   /** Called with each finished processing result (the history keeps it with its entry). */
   onprocessed: ((result: PostResult) => void) | null = null;
+  /** Called with the quality report of each new source mesh (the history keeps it with its entry). */
+  oninspected: ((report: QualityReport) => void) | null = null;
   private name = 'cadlift-model';
   private worker: Worker | null = null;
   private api: Remote<PostApi> | null = null;
@@ -83,7 +85,9 @@ export class PostState {
   private async inspectSource(mesh: ResultMesh): Promise<void> {
     try {
       const inspection = await this.remote().inspect(mesh, 'm');
-      if (this.source === mesh) this.before = inspection;
+      if (this.source !== mesh) return;
+      this.before = inspection;
+      this.oninspected?.(inspection.report);
     } catch (error) {
       console.error(error);
     }

@@ -13,6 +13,8 @@ test('history: kept across a reload, the same photo and settings load at once an
   const entries = page.getByTestId('history-entry');
   await expect(entries).toHaveCount(1);
   await expect(entries.first()).toContainText('green-pebble');
+  // The quality report (Prepare's score) is kept with the entry once it is computed.
+  await expect(entries.first()).toContainText(/quality \d+\.\d/);
   await expect(page.getByTestId('history-usage')).toContainText(/History: \d/);
 
   await page.reload();

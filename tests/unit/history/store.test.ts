@@ -57,6 +57,25 @@ describe('HistoryStore', () => {
     expect(got?.sizes.processed).toBe(77);
   });
 
+  it('keeps the quality report computed after the entry was saved, and a quota failure keeps the entry as it was', async () => {
+    const store = await open();
+    await store.add(entry(1));
+    const report = { score: 6.5, watertight: false } as never;
+    expect((await store.setQuality('entry-1', report))?.quality).toEqual(report);
+    expect((await store.list()).entries[0]?.quality).toEqual(report);
+    expect(await store.setQuality('gone', report)).toBeUndefined();
+
+    const put = FDBObjectStore.prototype.put;
+    vi.spyOn(FDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      const request = put.call(this, value, key);
+      (this.transaction as unknown as { _abort(name: string): void })._abort('QuotaExceededError');
+      return request;
+    });
+    await expect(store.setQuality('entry-1', { score: 9 } as never)).rejects.toMatchObject({ code: 'storage-full' });
+    vi.restoreAllMocks();
+    expect((await store.get('entry-1'))?.quality).toEqual(report);
+  });
+
   it('attaches, replaces and removes processing after the entry was saved', async () => {
     const store = await open();
     await store.add(entry(1));
