@@ -4,7 +4,7 @@
  * the entry and blob stores, so a failure (quota, abort, a closed tab) leaves no half entry and
  * never touches earlier ones.
  */
-import { wrap, type IDBPDatabase, type IDBPTransaction } from 'idb';
+import { wrap, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction } from 'idb';
 import { AppError } from '../lib/errors';
 import { HISTORY_DB_NAME, HISTORY_DB_VERSION, upgradeHistory, type BlobRecord, type HistorySchema } from './schema';
 import { PERSISTENCE_DEFAULTS, shouldAskPersistence, storageReport, toStorageError, type PersistenceOptions, type StorageReport } from './storage';
@@ -119,38 +119,37 @@ export class HistoryStore {
    * the processed GLB), replacing any earlier one; `null` removes it. One transaction, as `add`.
    * Returns the updated summary, or undefined when the entry is gone.
    */
-  async setProcessed(id: string, processed: (ProcessedInfo & { mesh: Blob }) | null): Promise<HistorySummary | undefined> {
-    const tx = this.db.transaction(['entries', 'blobs'], 'readwrite');
-    const ops: Promise<unknown>[] = [];
-    try {
-      const record = await tx.objectStore('entries').get(id);
-      if (!record) {
-        await tx.done;
-        return undefined;
-      }
+  setProcessed(id: string, processed: (ProcessedInfo & { mesh: Blob }) | null): Promise<HistorySummary | undefined> {
+    return this.update(id, 'the processed model', (record, blobs) => {
       const { processed: _old, sizes: { processed: _oldSize, ...sizes }, ...rest } = record;
       const summary: HistorySummary = { ...rest, sizes };
       if (processed) {
         const { mesh, ...info } = processed;
         summary.processed = info;
         summary.sizes.processed = mesh.size;
-        ops.push(tx.objectStore('blobs').put({ entryId: id, part: 'processed', data: mesh }));
-      } else {
-        ops.push(tx.objectStore('blobs').delete([id, 'processed']));
+        return { summary, ops: [blobs.put({ entryId: id, part: 'processed', data: mesh })] };
       }
-      ops.push(tx.objectStore('entries').put(summary));
-      await Promise.all([...ops, tx.done]);
-      return summary;
-    } catch (error) {
-      throw await abandon(tx, ops, error, 'the processed model');
-    }
+      return { summary, ops: [blobs.delete([id, 'processed'])] };
+    });
   }
 
   /**
    * Stores the generated mesh's quality report (it is computed in the processing worker once the mesh
    * is shown, after the entry was saved). Returns the updated summary, or undefined when the entry is gone.
    */
-  async setQuality(id: string, quality: QualityReport): Promise<HistorySummary | undefined> {
+  setQuality(id: string, quality: QualityReport): Promise<HistorySummary | undefined> {
+    return this.update(id, 'the quality report', (record) => ({ summary: { ...record, quality }, ops: [] }));
+  }
+
+  /**
+   * Rewrites one entry's record (and the blob writes `change` asks for) in one transaction; a failure
+   * leaves the entry as it was. Undefined when the entry is gone.
+   */
+  private async update(
+    id: string,
+    what: string,
+    change: (record: HistorySummary, blobs: BlobStore) => { summary: HistorySummary; ops: Promise<unknown>[] },
+  ): Promise<HistorySummary | undefined> {
     const tx = this.db.transaction(['entries', 'blobs'], 'readwrite');
     const ops: Promise<unknown>[] = [];
     try {
@@ -159,12 +158,12 @@ export class HistoryStore {
         await tx.done;
         return undefined;
       }
-      const summary: HistorySummary = { ...record, quality };
-      ops.push(tx.objectStore('entries').put(summary));
+      const { summary, ops: blobOps } = change(record, tx.objectStore('blobs'));
+      ops.push(...blobOps, tx.objectStore('entries').put(summary));
       await Promise.all([...ops, tx.done]);
       return summary;
     } catch (error) {
-      throw await abandon(tx, ops, error, 'the quality report');
+      throw await abandon(tx, ops, error, what);
     }
   }
 
@@ -308,6 +307,9 @@ async function abandon(tx: IDBPTransaction<HistorySchema, ('entries' | 'blobs')[
   await Promise.allSettled([...ops, tx.done]);
   return toStorageError(tx.error ?? error, what);
 }
+
+/** The blob store as a read-write transaction over both stores sees it. */
+type BlobStore = IDBPObjectStore<HistorySchema, ('entries' | 'blobs')[], 'blobs', 'readwrite'>;
 
 /** Splits an entry into its small record and its blob records. */
 export function splitEntry(entry: NewEntry & { id: string; createdAt: number }): { summary: HistorySummary; blobs: BlobRecord[] } {
