@@ -178,10 +178,16 @@ export class AppState {
     return params;
   }
 
-  private async modelRef(): Promise<ModelRef | null> {
-    const status = await this.client.modelStatus().catch(() => null);
+  /**
+   * The model id and revision for the history: the status the model panel already holds, or read
+   * again (`fresh`) after a run, which may have pinned the model to a commit.
+   */
+  private async modelRef(fresh = false): Promise<ModelRef | null> {
+    if (fresh || !this.model.status) await this.model.refresh().catch(() => undefined);
+    const status = this.model.status;
     return status ? { id: status.id, revision: status.revision } : null;
   }
+
 
   /**
    * One generation with the history around it: the same model input, controls and model give the
@@ -220,8 +226,9 @@ export class AppState {
     // The history keeps the triplane (a copy); the page does not hold on to it.
     const triplane = result.triplane ? new Blob([result.triplane as Float32Array<ArrayBuffer>], { type: 'application/octet-stream' }) : undefined;
     delete result.triplane;
-    // The first run pins the model: the entry records the revision that really made it.
-    const model = await this.modelRef();
+    // The first run pins the model: the entry records the revision that really made it (and the
+    // model panel shows what is now cached).
+    const model = await this.modelRef(true);
     if (model) {
       // A mesh retried at a lower resolution (the GPU failed) is kept, but is no answer for these settings.
       const key = result.stats.retry ? null : model.revision === before?.revision ? cached?.key : undefined;
@@ -273,7 +280,6 @@ export class AppState {
         this.notice = `Loaded from your history: the same photo and settings made “${result.kept.name}” on ${when}. Nothing was generated again.`;
         this.progress.reset(true);
       }
-      await this.model.refresh().catch(() => undefined);
     } catch (error) {
       if (id !== this.jobId) return;
       if (isAbortError(error)) {
