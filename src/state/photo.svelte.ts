@@ -177,7 +177,7 @@ export class PhotoState {
       return;
     }
     if (ratio !== this.ratio) return;
-    this.prepared = { image: out.image, preview: new ImageData(out.preview as ImageDataArray, out.size, out.size), ratio, ms: out.ms };
+    this.prepared = prepared(out, ratio);
     const view = await this.prepare().view(PREVIEW_SIDE);
     this.view = { image: new ImageData(view.data as ImageDataArray, view.width, view.height), scale: view.scale, frame: out.framing.frame };
   }
@@ -263,7 +263,11 @@ export class PhotoState {
       if (status && (status.cached || this.removal.mode === 'on')) removal = { manifestUrl: this.segmenterUrl, threshold: this.removal.threshold };
     }
     if (signal) throwIfAborted(signal);
-    const out = await this.prepare().prepareBlob(image, this.ratio, removal);
-    return { image: out.image, preview: new ImageData(out.preview as ImageDataArray, out.size, out.size), ratio: this.ratio, ms: out.ms };
+    return prepared(await this.prepare().prepareBlob(image, this.ratio, removal), this.ratio);
   }
+}
+
+/** The prepare worker's framing as the page keeps it: the model input and its preview as ImageData. */
+function prepared(out: { image: Float32Array; preview: Uint8ClampedArray; size: number; ms: number }, ratio: number): Prepared {
+  return { image: out.image, preview: new ImageData(out.preview as ImageDataArray, out.size, out.size), ratio, ms: out.ms };
 }
