@@ -159,7 +159,9 @@ export class HistoryStore {
         return undefined;
       }
       const { summary, ops: blobOps } = change(record, tx.objectStore('blobs'));
-      ops.push(...blobOps, tx.objectStore('entries').put(summary));
+      // Held before the record's put, which throws at once when a blob write already aborted the transaction.
+      ops.push(...blobOps);
+      ops.push(tx.objectStore('entries').put(summary));
       await Promise.all([...ops, tx.done]);
       return summary;
     } catch (error) {
