@@ -6,7 +6,7 @@ import { AppError } from '../../src/lib/errors';
 import { blobDecoder, smoothTriplane } from '../helpers/synthetic-decoder';
 import { gpuCheck, trackedDevice, withTimeout, type TrackedDevice } from './gpu-harness';
 
-// Forced limits small enough that a 40³ job streams through many slabs and many decoder submits.
+// Forced limits small enough that a 32³ job streams through many slabs and many decoder submits.
 const SPLIT = { maxBindingBytes: 96 * 1024, maxWorkgroupsPerDimension: 8, slabBytes: 40 * 1024, maxPointsPerSubmit: 2000 };
 const SPHERE = 'fn field(p: vec3<f32>) -> f32 { return 25.0 * exp(60.0 * (0.5 - length(p * vec3<f32>(1.0, 1.2, 0.9)))); }';
 /** The raw value ln 25 + 60·(0.5 − |p·(1, 1.2, 0.9)|) changes by at most 60 · 1.2 per world unit. */
@@ -34,7 +34,7 @@ describe('GPU mesher memory, chunked decoding and error scopes', () => {
     const walks = [
       { resolution: 32, mode: 'dense' },
       { resolution: 32, mode: 'coarse-to-fine', coarseToFine: { denseShare: 1 } },
-      { resolution: 40, mode: 'coarse-to-fine' },
+      { resolution: 32, mode: 'coarse-to-fine' },
     ] as const;
     for (const walk of walks) {
       const mode = walk.mode;
@@ -51,10 +51,10 @@ describe('GPU mesher memory, chunked decoding and error scopes', () => {
   });
 
   it('decodes vertex colours in bounded submits with the same result', async () => {
-    const base = { resolution: 40, threshold: 25, mode: 'coarse-to-fine' as const };
+    const base = { resolution: 32, threshold: 25, mode: 'coarse-to-fine' as const };
     const whole = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, base));
-    const chunked = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, maxPointsPerSubmit: 700 }));
-    expect(whole.positions.length / 3).toBeGreaterThan(3 * 700);
+    const chunked = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, maxPointsPerSubmit: 400 }));
+    expect(whole.positions.length / 3).toBeGreaterThan(3 * 400);
     expectSameMesh(chunked, whole);
     expect(chunked.stats.evaluations).toBe(whole.stats.evaluations);
   });

@@ -70,13 +70,13 @@ for (const limits of ['adapter', 'default'] as const) {
     for (const denseShare of limits === 'default' ? [1] : [COARSE_TO_FINE_DEFAULTS.denseShare]) {
       it(`coarse-to-fine gives the identical mesh, and splitting changes nothing (denseShare ${denseShare})`, async () => {
         const bound = triplaneWalkBound(triplane, weights);
-        const base = { resolution: 40, threshold: 25, coarseToFine: { bound, denseShare } };
+        const base = { resolution: 32, threshold: 25, coarseToFine: { bound, denseShare } };
         const dense = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'dense' }));
         const c2f = await gpuCheck(t, () => meshTriplane(t.device, triplane, weights, { ...base, mode: 'coarse-to-fine' }));
         expect(c2f.positions).toEqual(dense.positions);
         expect(c2f.indices).toEqual(dense.indices);
         expect(c2f.colours).toEqual(dense.colours);
-        // A conservative bound refines most blocks of this fixture at 40³ (its raw stays within a few
+        // A conservative bound refines most blocks of this fixture at 32³ (its raw stays within a few
         // units of iso outside the blob); thin-features.test.ts asserts the savings on fixtures whose raw
         // falls away from the surface, as TripoSR's does.
         expect(c2f.stats.refinedShare).toBeGreaterThan(COARSE_TO_FINE_DEFAULTS.denseShare);
