@@ -100,6 +100,10 @@ export class AppState {
     });
     this.post.onprocessed = (result) => void this.history.keepProcessed(result);
     this.post.oninspected = (report) => void this.history.keepQuality(report);
+    this.post.texture.host = {
+      source: () => this.history.shownTriplane(),
+      bake: (request, onProgress, signal) => this.useGpu(() => this.client.bakeTexture(request, onProgress, signal)),
+    };
   }
 
   /** Starts the pipeline worker and reads the model's status; called once the page is shown. */

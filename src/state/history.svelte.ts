@@ -77,6 +77,24 @@ export class HistoryState {
     });
   }
 
+  /**
+   * The triplane kept with the entry now shown, and the threshold it was meshed at (a texture bake
+   * needs both); null when nothing is shown, the history is unavailable or the entry has none.
+   */
+  async shownTriplane(): Promise<{ triplane: Float32Array; threshold: number } | null> {
+    // Opening an entry shows it first and names it after, so wait until the entry shown settles.
+    let shown: Promise<string | null>;
+    let id: string | null;
+    do {
+      shown = this.shown;
+      id = await shown;
+    } while (shown !== this.shown);
+    const store = id ? await this.start() : null;
+    const entry = id && store ? await store.get(id) : undefined;
+    if (!entry?.triplane) return null;
+    return { triplane: new Float32Array(await entry.triplane.arrayBuffer()), threshold: entry.params.threshold };
+  }
+
   /** The stored result for the same model input, settings and model, and the key to save under. */
   async lookup(query: CacheQuery): Promise<{ key: string; hit: CacheHit | null } | null> {
     const store = await this.start();
