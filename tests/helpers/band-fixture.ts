@@ -174,10 +174,13 @@ export function seamPoints(mesh: TexturedMesh, charts: Uint32Array, count: numbe
   return out;
 }
 
-/** Texels whose centre lies strictly inside two or more UV triangles: overlapping islands. */
-export function overlappingTexels(uvs: Float32Array, indices: Uint32Array, size: number): number {
-  const hits = new Uint8Array(size * size);
-  let overlaps = 0;
+/**
+ * Texels whose centre lies strictly inside two UV triangles: `islands` counts those of two different
+ * charts (overlapping islands), `folds` those of one chart (a fold inside an island), `covered` all.
+ */
+export function uvOverlaps(uvs: Float32Array, indices: Uint32Array, size: number, charts?: Uint32Array): { islands: number; folds: number; covered: number } {
+  const owner = new Int32Array(size * size).fill(-1);
+  let islands = 0, folds = 0, covered = 0;
   for (let t = 0; t < indices.length / 3; t++) {
     const [a, b, c] = [0, 1, 2].map((k) => indices[3 * t + k]!) as [number, number, number];
     const [ax, ay, bx, by, cx, cy] = [a, b, c].flatMap((v) => [uvs[2 * v]! * size, uvs[2 * v + 1]! * size]) as number[];
@@ -188,10 +191,13 @@ export function overlappingTexels(uvs: Float32Array, indices: Uint32Array, size:
         const wb = ((px - ax!) * (cy! - ay!) - (cx! - ax!) * (py - ay!)) / area;
         const wc = ((bx! - ax!) * (py - ay!) - (px - ax!) * (by! - ay!)) / area;
         if (wb <= 1e-4 || wc <= 1e-4 || wb + wc >= 1 - 1e-4) continue;
-        if (hits[y * size + x]! > 0) overlaps++;
-        hits[y * size + x]!++;
+        const o = owner[y * size + x]!;
+        if (o < 0) covered++;
+        else if (!charts || charts[o] !== charts[t]) islands++;
+        else folds++;
+        owner[y * size + x] = t;
       }
     }
   }
-  return overlaps;
+  return { islands, folds, covered };
 }
