@@ -170,6 +170,12 @@ export function createGpuBackend(): PipelineBackend {
       return context.device;
     },
 
+    async texelColourer(triplane, weights) {
+      const { gpuTexelColourer } = await import('../src/gpu/bake');
+      const { device } = await ensureGpu();
+      return { colourer: gpuTexelColourer(device, triplane, weights), release: async () => undefined };
+    },
+
     async warm(weights) {
       const { device } = await ensureGpu();
       await warmPipelines(device, { weights }).catch((error: unknown) => console.error(error));

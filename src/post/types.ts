@@ -91,6 +91,9 @@ export interface PostResult {
   steps: StepLog[];
   /** The settings it ran with (defaults filled in). */
   settings: PostSettings;
-  /** Maps `mesh` back to the input's frame (every placement step composed), for the texture bake. */
-  toSource: MeshToSource;
+  /**
+   * Maps `mesh` back to the input's frame (every placement step composed), for the texture bake.
+   * processMesh always sets it; a result restored from a history entry that did not keep it has none.
+   */
+  toSource?: MeshToSource;
 }

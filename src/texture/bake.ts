@@ -10,8 +10,6 @@ import { unwrapMesh, type UnwrappedMesh } from './unwrap';
 export interface BakeTextureOptions {
   onProgress?: (step: 'unwrap' | 'bake', fraction: number) => void;
   signal?: AbortSignal;
-  /** Where the browser finds watlas.wasm (watlas-url.ts). */
-  wasmUrl?: string;
   project?: Partial<ProjectOptions>;
   dilate?: Partial<DilateOptions>;
 }
@@ -37,7 +35,6 @@ export async function bakeTexture(request: BakeJob, colourer: TexelColourer, opt
   const unwrapped = await unwrapMesh(request.mesh, {
     size: size as BakeRequest['size'],
     signal,
-    wasmUrl: options.wasmUrl,
     onProgress: (fraction) => onProgress?.('unwrap', fraction),
   });
   throwIfAborted(signal);

@@ -24,8 +24,6 @@ export interface UnwrapOptions {
   /** The phase being run: 0 before chart computation, 0.8 before packing, 1 when done. */
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
-  /** Where the browser finds watlas.wasm (watlas-url.ts); Node finds it itself. */
-  wasmUrl?: string;
 }
 
 /**
@@ -36,7 +34,7 @@ export interface UnwrapOptions {
 export async function unwrapMesh(mesh: ResultMesh, options: UnwrapOptions): Promise<UnwrappedMesh> {
   const { size, onProgress, signal } = options;
   const padding = options.padding ?? Math.max(2, Math.round(size / 256));
-  const { Atlas } = await loadWatlas(options.wasmUrl);
+  const { Atlas } = await loadWatlas();
   throwIfAborted(signal);
   const vertexCount = mesh.positions.length / 3;
   const atlas = new Atlas();

@@ -29,18 +29,19 @@ export interface WatlasRuntime {
   Atlas: new () => WatlasAtlas;
 }
 
-type Factory = (moduleArg: { locateFile?: (path: string) => string }) => Promise<WatlasRuntime>;
+type Factory = (moduleArg: Record<string, never>) => Promise<WatlasRuntime>;
 
 let runtime: Promise<WatlasRuntime> | null = null;
 
 /**
- * The WASM runtime. watlas's own `Initialize()` finds its .wasm next to its script, which a bundler's
- * pre-bundled copy does not have, so the Emscripten factory (the package's default export) is called
- * with `wasmUrl` (a Vite `?url` import) in the browser; Node finds the file itself when it is omitted.
+ * The WASM runtime, from the package's Emscripten factory (its default export), which also gives the
+ * embind classes directly. The factory finds watlas.wasm with `new URL('watlas.wasm', import.meta.url)`
+ * (its build accepts no `locateFile`), which Vite rewrites to the emitted asset and Node reads from
+ * node_modules.
  */
-export function loadWatlas(wasmUrl?: string): Promise<WatlasRuntime> {
+export function loadWatlas(): Promise<WatlasRuntime> {
   const factory = (watlasModule as unknown as { default: Factory }).default;
-  runtime ??= factory(wasmUrl ? { locateFile: () => wasmUrl } : {}).catch((error: unknown) => {
+  runtime ??= factory({}).catch((error: unknown) => {
     runtime = null;
     throw error;
   });

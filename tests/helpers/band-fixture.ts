@@ -17,6 +17,16 @@ export const BAND_RADIUS = 0.5;
 /** Band period along TripoSR's z (glTF's Y, up), in the triplane's normalised coordinate p / 0.87. */
 export const BAND_PERIOD = 1;
 
+/**
+ * How much the colour can change across one texel of a bake that covered `texels` texels: the band's
+ * steepest slope (0.25 · 2 · 2π / period per unit of q = p / 0.87) times the texel's edge on the
+ * sphere. Dilated texels copy neighbours about one texel away, so seams are held to this.
+ */
+export function colourChangePerTexel(texels: number): number {
+  const slope = (0.25 * 2 * (2 * Math.PI)) / BAND_PERIOD / TRIPLANE_RADIUS;
+  return slope * Math.sqrt((4 * Math.PI * BAND_RADIUS ** 2) / texels);
+}
+
 /** The channel of plane 1 (xz) that holds sin(2π z / period), constant in x. */
 const BAND_CHANNEL = 2;
 

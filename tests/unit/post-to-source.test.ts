@@ -32,8 +32,8 @@ describe('PostResult.toSource', () => {
 
   it('maps the scaled, re-pivoted mesh back onto the input vertices', async () => {
     const result = await processMesh(input, { smoothing: { iterations: 0, lambda: 0.5, mu: -0.53 }, targetTriangles: null });
-    expect(result.toSource.scale).toBeCloseTo(0.8 / 100, 9);
-    const { worst, checked } = worstMatch(input, mapBack(result.mesh.positions, result.toSource), () => true);
+    expect(result.toSource!.scale).toBeCloseTo(0.8 / 100, 9);
+    const { worst, checked } = worstMatch(input, mapBack(result.mesh.positions, result.toSource!), () => true);
     expect(checked).toBe(input.positions.length / 3);
     // Float32 round trip through ×250 and back: micrometres on a 0.4 m sphere.
     expect(worst).toBeLessThan(1e-6);
@@ -48,7 +48,7 @@ describe('PostResult.toSource', () => {
     };
     const result = await processMesh(input, settings);
     expect(result.steps.map((s) => s.step)).toContain('flatten');
-    const back = mapBack(result.mesh.positions, result.toSource);
+    const back = mapBack(result.mesh.positions, result.toSource!);
     const bottom = usedBounds(input).min[1];
     const cut = bottom + 0.1 * 0.8;
     // Vertices above the cut (and its 0.1 % snap band) are input vertices moved only by placement.

@@ -3,21 +3,22 @@ import { BatchDecoder } from '../../src/cpu/batch-decoder';
 import { cpuTexelColourer } from '../../src/cpu/bake';
 import { decodePointsCpu } from '../../src/gpu/reference/triplane-decoder-cpu';
 import { bakeTexture, type BakeOutcome } from '../../src/texture/bake';
-import { bandDecoder, bandMesh, bandTriplane, BAND_THRESHOLD, randomPoints, seamPoints, textureError, toTripoSR } from '../helpers/band-fixture';
+import { colourChangePerTexel, bandDecoder, bandMesh, bandTriplane, BAND_THRESHOLD, randomPoints, seamPoints, textureError, toTripoSR } from '../helpers/band-fixture';
 
 /**
- * The CPU bake of the band fixture at 256² (a 2 562-vertex sphere, 1.5 % smaller than the isosurface):
+ * The CPU bake of the band fixture at 256² (a 1 280-triangle sphere, 4 % smaller than the isosurface):
  * the texture at the UV of random surface points matches the field's colour on the isosurface.
  * Tolerance: 0.03 (≈ 8/255) at any point, 0.01 on average: 8-bit rounding, bilinear reconstruction of
- * bands whose colour changes by up to ~0.01 per texel, and the normal's small deviation from the ray
- * the reference projects along.
+ * the bands, and the normal's small deviation from the ray the reference projects along (measured:
+ * 0.0073 and 0.0014). On seams, where bilinear taps read dilated texels, the colour change across one
+ * texel (colourChangePerTexel: 0.032 here; measured 0.020).
  */
 const TOLERANCE = { max: 0.03, mean: 0.01 };
 
 describe('bakeTexture on the CPU', () => {
   const triplane = bandTriplane();
   const weights = bandDecoder();
-  const { mesh, toSource } = bandMesh(4);
+  const { mesh, toSource } = bandMesh(3);
   let baked: BakeOutcome;
   const progress: string[] = [];
 
@@ -54,11 +55,11 @@ describe('bakeTexture on the CPU', () => {
     expect(error.mean).toBeLessThan(TOLERANCE.mean);
   });
 
-  it('stays within the tolerance on both sides of the seams after dilation', () => {
+  it('stays within one texel\'s colour change on both sides of the seams after dilation', () => {
     const points = seamPoints(baked.mesh, baked.unwrapped.charts, 150);
     expect(points.length).toBeGreaterThan(100);
     const error = textureError(baked.mesh, toSource, triplane, weights, points);
-    expect(error.max).toBeLessThan(TOLERANCE.max);
+    expect(error.max).toBeLessThan(colourChangePerTexel(baked.texels));
   });
 
   it('without the projection the colour is visibly off (the test can see it)', async () => {
