@@ -108,7 +108,8 @@ export class TextureBake {
     const source = await this.source;
     if (this.job !== id) return;
     const blocked = this.blockedFor(processed);
-    if (blocked || !source) {
+    const toSource = processed.toSource;
+    if (blocked || !source || !toSource) {
       this.status = 'failed';
       this.error = { code: 'texture-unavailable', message: `No texture was baked. ${blocked ?? 'The model’s triplane was not found; generate it again.'}` };
       return;
@@ -117,7 +118,7 @@ export class TextureBake {
     const controller = new AbortController();
     this.controller = controller;
     try {
-      const request: BakeRequest = { triplane: source.triplane, mesh: processed.mesh, toSource: processed.toSource, size, threshold: source.threshold };
+      const request: BakeRequest = { triplane: source.triplane, mesh: processed.mesh, toSource, size, threshold: source.threshold };
       const textured = await this.host.bake(
         request,
         (step, fraction) => {
