@@ -157,7 +157,7 @@ export class PostState {
       this.view = 'after';
       this.status = 'done';
       this.onprocessed?.(result);
-      if (this.texture.choice.mode === 'texture') void this.texture.bake(result);
+      if (this.texture.choice.mode === 'texture') void this.bakeTexture();
     } catch (error) {
       if (this.running?.id !== id) return;
       if (isAbortError(error)) {
@@ -172,6 +172,14 @@ export class PostState {
         this.progress = null;
       }
     }
+  }
+
+  /** Bakes the chosen texture onto the processed mesh; a download format without textures becomes GLB. */
+  async bakeTexture(): Promise<void> {
+    const after = this.after;
+    if (!after) return;
+    await this.texture.bake(after);
+    if (this.texture.texturedFor(after.mesh) && !TEXTURED_FORMATS.has(this.format)) this.format = 'glb';
   }
 
   /** Cancels the running step; a worker stuck in one long call is replaced (nothing in it is kept). */
