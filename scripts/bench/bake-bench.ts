@@ -58,7 +58,7 @@ export async function runBakeBench(device: GPUDevice, adapter: AdapterSummary, o
     const mesh = noisyTorus(triangles);
     for (const size of options.sizes) {
       let t = performance.now();
-      const unwrapped = await unwrapMesh(mesh, { size: size as 1024 });
+      const unwrapped = await unwrapMesh(mesh, { size });
       const unwrapMs = performance.now() - t;
       t = performance.now();
       const raster = rasterizeUvs(unwrapped.uvs, unwrapped.indices, size);

@@ -1,7 +1,6 @@
 /** UV unwrap of a processed mesh with xatlas (watlas): one atlas, padded for the texture size. */
 import { throwIfAborted } from '../lib/errors';
 import type { ResultMesh } from '../shared/mesh';
-import type { TextureSize } from './types';
 import { loadWatlas, type WatlasAtlas } from './watlas';
 
 /** A mesh split along UV seams, with one UV per vertex (0..1, v down) and what it came from. */
@@ -17,8 +16,8 @@ export interface UnwrappedMesh extends ResultMesh {
 }
 
 export interface UnwrapOptions {
-  /** The texture edge the atlas is packed for. */
-  size: TextureSize;
+  /** The texture edge the atlas is packed for (the app offers TEXTURE_SIZES). */
+  size: number;
   /** Texels between islands; by default `size` / 256, at least 2 (dilation fills them). */
   padding?: number;
   /**
