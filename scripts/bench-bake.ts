@@ -35,12 +35,12 @@ for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWork
 const device = await adapter.requestDevice({ requiredLimits });
 
 const server = await createServer({ server: { middlewareMode: true, hmr: false }, appType: 'custom', logLevel: 'error' });
-const { runBakeBench, formatBakeTable } = await server.ssrLoadModule('/scripts/bench/bake-bench.ts');
+const { runBakeBench, formatBakeTable, BAKE_BENCH_DEFAULTS } = await server.ssrLoadModule('/scripts/bench/bake-bench.ts');
 const { summarizeAdapter } = await server.ssrLoadModule('/src/gpu/device.ts');
 
 const options = {
-  triangles: numbers(arg('triangles', '10000,50000,200000')),
-  sizes: numbers(arg('sizes', '1024,2048')),
+  triangles: numbers(arg('triangles', BAKE_BENCH_DEFAULTS.triangles.join(','))),
+  sizes: numbers(arg('sizes', BAKE_BENCH_DEFAULTS.sizes.join(','))),
   bakeOnFallback: process.argv.includes('--bake-on-fallback'),
 };
 const result = await runBakeBench(device, summarizeAdapter(adapter), options, (row: unknown) => console.error(JSON.stringify(row)));
