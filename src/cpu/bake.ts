@@ -1,6 +1,6 @@
 /** The texture bake's colour search on the CPU: the steps of src/texture/project.ts over a PointDecoder. */
 import { throwIfAborted } from '../lib/errors';
-import type { ProjectOptions, TexelColourer } from '../texture/project';
+import { crossing, type ProjectOptions, type TexelColourer } from '../texture/project';
 import { RECORD_FLOATS } from '../texture/surface';
 import type { PointDecoder } from './async-mesher';
 
@@ -47,6 +47,8 @@ async function colourChunk(decoder: PointDecoder, records: Float32Array, thresho
   const lo = new Float32Array(n);
   const hi = new Float32Array(n);
   const insideLo = new Uint8Array(n);
+  // With no bisections: the interpolated crossing of the chosen bracket (lo = hi = that t).
+  const interpolate = project.bisections === 0;
   for (let i = 0; i < n; i++) {
     let best = Infinity;
     for (let j = 0; j + 1 < K; j++) {
@@ -58,6 +60,7 @@ async function colourChunk(decoder: PointDecoder, records: Float32Array, thresho
         lo[i] = Math.fround((j - S) * h);
         hi[i] = Math.fround((j + 1 - S) * h);
         insideLo[i] = a ? 1 : 0;
+        if (interpolate) lo[i] = hi[i] = Math.fround(crossing(lo[i]!, hi[i]!, density[i * K + j]!, density[i * K + j + 1]!, threshold));
       }
     }
   }

@@ -63,7 +63,8 @@ function prepare(scope: GpuScope, triplane: GPUBuffer | Float32Array, weights: D
   const density = scope.buffer(4 * batch * k, STORAGE, 'bake density');
   const state = scope.buffer(16 * batch, STORAGE, 'bake state');
   const colour = scope.buffer(12 * batch, STORAGE | COPY_SRC, 'bake colour');
-  const phases = [0, 1, 2].map((phase) => computePipeline(device, `bake:${phase}`, bakeWgsl, { phase }));
+  const interpolate = project.bisections === 0 ? 1 : 0;
+  const phases = [0, 1, 2].map((phase) => computePipeline(device, `bake:${phase}:${interpolate}`, bakeWgsl, { phase, interpolate }));
   const maxPerDim = limits.maxWorkgroupsPerDimension;
 
   /** Colours of one batch of texel records: 3 floats per texel, as bytes. */

@@ -5,6 +5,9 @@
 // decoder reads. Prepended: dispatch.wgsl and the generated constants.
 
 override phase: u32 = 0u;
+// 1: phase 1 writes the interpolated crossing of ln(density) in its bracket (no bisections follow).
+override interpolate: u32 = 0u;
+const DENSITY_FLOOR = 1e-30;
 
 struct Bake {
   count: u32,      // texels in this batch
@@ -59,6 +62,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (a != b && distance < best) {
         best = distance;
         s = vec4<f32>((f32(j) - s0) * bake.step, (f32(j + 1u) - s0) * bake.step, select(0.0, 1.0, a), 1.0);
+        if (interpolate == 1u) {
+          // src/texture/project.ts crossing(): linear in the raw logit between the two samples.
+          let la = log(max(density[id * k + j], DENSITY_FLOOR));
+          let lb = log(max(density[id * k + j + 1u], DENSITY_FLOOR));
+          let f = select(clamp((log(bake.threshold) - la) / (lb - la), 0.0, 1.0), 0.5, la == lb);
+          let t = s.x + (s.y - s.x) * f;
+          s.x = t;
+          s.y = t;
+        }
       }
     }
   } else if (s.x != s.y) {

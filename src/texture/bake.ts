@@ -33,7 +33,7 @@ export async function bakeTexture(request: BakeJob, colourer: TexelColourer, opt
   onProgress?.('unwrap', 0);
   const started = performance.now();
   const unwrapped = await unwrapMesh(request.mesh, {
-    size: size as BakeRequest['size'],
+    size,
     signal,
     onProgress: (fraction) => onProgress?.('unwrap', fraction),
   });

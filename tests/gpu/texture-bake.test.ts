@@ -3,7 +3,8 @@ import { cpuTexelColourer } from '../../src/cpu/bake';
 import { BatchDecoder } from '../../src/cpu/batch-decoder';
 import { gpuTexelColourer } from '../../src/gpu/bake';
 import { bakeTexture, type BakeOutcome } from '../../src/texture/bake';
-import { PROJECT_DEFAULTS } from '../../src/texture/project';
+import { MESHER_BUDGET } from '../../src/gpu/gpu-kit';
+import { evaluationsPerTexel, PROJECT_DEFAULTS } from '../../src/texture/project';
 import { rasterizeUvs } from '../../src/texture/raster';
 import { surfaceRecords } from '../../src/texture/surface';
 import { colourChangePerTexel, bandDecoder, bandMesh, bandTriplane, BAND_THRESHOLD, randomPoints, seamPoints, textureError } from '../helpers/band-fixture';
@@ -42,8 +43,10 @@ describe('GPU texture bake', () => {
 
   it('bakes in several submits with rising progress', () => {
     expect(baked.texels).toBeGreaterThan(0.4 * SIZE * SIZE);
-    // 2 048 texels per submit at the default budget (16 evaluations each).
-    expect(fractions.length).toBeGreaterThan(Math.ceil(baked.texels / 2048));
+    // 5 461 texels per submit at the default budget (6 evaluations each).
+    const submits = Math.ceil(baked.texels / Math.floor(MESHER_BUDGET.maxPointsPerSubmit / evaluationsPerTexel(PROJECT_DEFAULTS)));
+    expect(submits).toBeGreaterThan(1);
+    expect(fractions.length).toBeGreaterThan(submits);
     expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!)).toBe(true);
     expect(fractions.at(-1)).toBe(1);
   });
