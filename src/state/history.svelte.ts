@@ -235,6 +235,8 @@ export class HistoryState {
         const { meshToGlb } = await import('../lib/export-glb');
         const glb = await meshToGlb(result.mesh as ResultMesh, { name: 'processed' });
         processed = { settings: result.settings, report: result.report, steps: result.steps, mesh: new Blob([glb as Uint8Array<ArrayBuffer>], { type: 'model/gltf-binary' }) };
+        // A texture bake after a reload maps the processed mesh back to the generated one with it.
+        if (result.toSource) processed.toSource = result.toSource;
       }
       await store.setProcessed(id, processed);
       await this.refresh(store);
