@@ -103,6 +103,7 @@ export class AppState {
     this.post.texture.host = {
       source: () => this.history.shownTriplane(),
       bake: (request, onProgress, signal) => this.useGpu(() => this.client.bakeTexture(request, onProgress, signal)),
+      onCpu: () => this.pipeline?.backend === 'wasm',
     };
   }
 

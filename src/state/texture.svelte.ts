@@ -21,6 +21,8 @@ export interface TextureHost {
   source(): Promise<BakeSource | null>;
   /** Runs the bake in the pipeline worker; aborting `signal` stops it (an AbortError). */
   bake(request: BakeRequest, onProgress: (step: BakeStep, fraction: number) => void, signal: AbortSignal): Promise<TexturedMesh>;
+  /** True when the pipeline runs on the CPU (WASM), where large bakes take minutes. */
+  onCpu?(): boolean;
 }
 
 /** The processing panel's colour choice. */

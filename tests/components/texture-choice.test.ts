@@ -128,6 +128,28 @@ describe('TextureChoice', () => {
     done();
   });
 
+  it('warns that 2048² takes minutes on the CPU path', async () => {
+    const { post, q, choose, done } = await setUp(new Float32Array(4));
+    let cpu = false;
+    post.texture.host = { ...post.texture.host!, onCpu: () => cpu };
+    choose('texture');
+    const size = q('texture-size') as HTMLSelectElement;
+    size.value = '2048';
+    size.dispatchEvent(new Event('change', { bubbles: true }));
+    flushSync();
+    expect(q('texture-slow')).toBeNull();
+    cpu = true;
+    size.value = '1024';
+    size.dispatchEvent(new Event('change', { bubbles: true }));
+    flushSync();
+    expect(q('texture-slow')).toBeNull();
+    size.value = '2048';
+    size.dispatchEvent(new Event('change', { bubbles: true }));
+    flushSync();
+    expect(q('texture-slow')?.textContent).toContain('1024 is much quicker');
+    done();
+  });
+
   it('shows a failed bake as its AppError message', async () => {
     const { bakes, q, choose, done } = await setUp(new Float32Array(4));
     choose('texture');
