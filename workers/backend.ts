@@ -4,6 +4,7 @@ import type { OrtDecoder } from '../src/gpu/ort-decoder';
 import type { TriplaneMesh } from '../src/gpu/reference/triplane-mesher-cpu';
 import type { ModelManifest } from '../src/shared/manifest';
 import type { Backend, Fault, GenerateRequest, PipelineEvent, PipelineStats } from '../src/shared/pipeline';
+import type { TexelColourer } from '../src/texture/project';
 import type { EncoderSession } from './encoder';
 
 /** Fault hooks exist for tests only; a production build compiles them away. */
@@ -55,6 +56,8 @@ export interface PipelineBackend {
   warm?(weights: DecoderWeights | null): Promise<void>;
   /** Runs the encoder and the mesher for one job. */
   run(job: BackendJob): Promise<TriplaneMesh>;
+  /** The texture bake's colour search for `triplane` on this backend (WGSL, or the CPU decoder); release it after. */
+  texelColourer(triplane: Float32Array, weights: DecoderWeights): Promise<{ colourer: TexelColourer; release(): Promise<void> }>;
   /** False once the device is lost: the worker cannot take another job on its session. */
   healthy(): boolean;
   /** Test builds only: live GPU buffers, and those the mesher left behind. */

@@ -18,6 +18,11 @@ export function createCpuBackend(): PipelineBackend {
     sessionDevice: async () => undefined,
     healthy: () => true,
     census: () => null,
+    async texelColourer(triplane, weights) {
+      const { cpuTexelColourer } = await import('../src/cpu/bake');
+      const decoder = await MlpDecoder.create(ort, triplane, weights);
+      return { colourer: cpuTexelColourer(decoder), release: () => decoder.release() };
+    },
     async run(job: BackendJob): Promise<TriplaneMesh> {
       const { request, loaded, emit, signal, stats } = job;
       emit({ type: 'stage', stage: 'encoder', state: 'start' });

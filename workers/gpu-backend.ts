@@ -170,6 +170,18 @@ export function createGpuBackend(): PipelineBackend {
       return context.device;
     },
 
+    async texelColourer(triplane, weights) {
+      const { device, adapter } = await ensureGpu();
+      if (adapter.isFallbackAdapter) {
+        // A fallback adapter (SwiftShader, WARP) runs WGSL on the CPU; the TypeScript decoder colours the
+        // same texels about twice as fast there (measured in tests/gpu/texture-bake.test.ts' setting).
+        const [{ cpuTexelColourer }, { BatchDecoder }] = await Promise.all([import('../src/cpu/bake'), import('../src/cpu/batch-decoder')]);
+        return { colourer: cpuTexelColourer(new BatchDecoder(triplane, weights)), release: async () => undefined };
+      }
+      const { gpuTexelColourer } = await import('../src/gpu/bake');
+      return { colourer: gpuTexelColourer(device, triplane, weights), release: async () => undefined };
+    },
+
     async warm(weights) {
       const { device } = await ensureGpu();
       await warmPipelines(device, { weights }).catch((error: unknown) => console.error(error));

@@ -18,6 +18,7 @@ import {
 } from '../src/lib/model-cache';
 import type { ModelManifest } from '../src/shared/manifest';
 import type { ResultMesh } from '../src/shared/mesh';
+import type { BakeRequest, TexturedMesh } from '../src/texture/types';
 import type { Fault, GenerateRequest, GenerateResult, ModelStatus, PipelineInit, PipelineStats, Stage } from '../src/shared/pipeline';
 import { FAULTS_ENABLED, type BackendJob, type Emit, type LoadedPipelineModel, type PipelineBackend } from './backend';
 import { EncoderSession } from './encoder';
@@ -240,6 +241,38 @@ export function createPipelineApi(backend: PipelineBackend) {
         return await run(request, emit, signal);
       } finally {
         clearInterval(heartbeat);
+        if (job === controller) job = null;
+      }
+    },
+
+    /**
+     * Unwraps `request.mesh` and bakes the triplane's colour into a texture of `request.size`² on this
+     * worker's backend (WGSL on its device, or the CPU decoder). Loads the model for its decoder weights
+     * (from the cache after a reload). `cancel()` aborts it with an AbortError.
+     */
+    async bakeTexture(request: BakeRequest, onProgress?: (step: 'unwrap' | 'bake', fraction: number) => void): Promise<TexturedMesh> {
+      job?.abort();
+      const controller = new AbortController();
+      job = controller;
+      const { signal } = controller;
+      const held: { release(): Promise<void> }[] = [];
+      try {
+        const loaded = await ensureModel(() => undefined, signal);
+        throwIfAborted(signal);
+        if (!loaded.weights) {
+          throw new AppError('model-incompatible', `The decoder of ${loaded.manifest.name} runs through ONNX Runtime, which cannot bake textures; keep vertex colours.`);
+        }
+        const search = await backend.texelColourer(request.triplane, loaded.weights);
+        held.push(search);
+        const { bakeTexture } = await import('../src/texture/bake');
+        const progress = (step: 'unwrap' | 'bake', fraction: number): void => {
+          if (!signal.aborted) onProgress?.(step, fraction);
+        };
+        const { mesh } = await bakeTexture(request, search.colourer, { signal, onProgress: progress });
+        throwIfAborted(signal);
+        return transfer(mesh, [mesh.positions.buffer, mesh.normals.buffer, mesh.colours.buffer, mesh.indices.buffer, mesh.uvs.buffer, mesh.texture.rgba.buffer]);
+      } finally {
+        await Promise.all(held.map((c) => c.release().catch(() => undefined)));
         if (job === controller) job = null;
       }
     },

@@ -3,18 +3,22 @@ import type { ResultMesh } from '../shared/mesh';
 import { exportDxf } from './dxf';
 import { exportGlb } from './glb';
 import { exportObj } from './obj';
+import { exportTexturedObj } from './obj-textured';
 import { MESH_EXPORT_DEFAULTS, type MeshExportOptions } from './options';
 import { exportPly } from './ply';
 import { exportStep } from './step';
 import { exportStl } from './stl';
 import { export3mf } from './three-mf';
+import { isTextured } from './texture-file';
 import type { ExportedFile, ExportFormat, ExportOptions } from './types';
 import { exportUsdz } from './usdz';
 
 /**
  * Writes `mesh`, whose coordinates are in `options.unit` (glTF frame, Y up), as `format`. Throws
  * AppError 'no-surface' (no triangles), 'export-invalid-mesh' (NaN coordinates) or, for STEP,
- * 'export-too-large' (more faces than `stepMaxFaces`, default 20,000).
+ * 'export-too-large' (more faces than `stepMaxFaces`, default 20,000). A `TexturedMesh` (a bake's
+ * result) comes out textured in GLB, USDZ and OBJ (then a zip of OBJ, MTL and PNG); the other
+ * formats write its geometry and vertex colours.
  *
  * @example
  * const file = await exportMesh('stl', processed.mesh, { unit: 'mm', name: 'coffee' });
@@ -30,7 +34,7 @@ export async function exportMesh(
     case 'glb':
       return exportGlb(mesh, settings);
     case 'obj':
-      return exportObj(mesh, settings);
+      return isTextured(mesh) ? exportTexturedObj(mesh, settings) : exportObj(mesh, settings);
     case 'stl':
       return exportStl(mesh, settings);
     case 'ply':

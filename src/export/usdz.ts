@@ -3,8 +3,10 @@
  * the vertex colours as `primvars:displayColor` but binds a material with a constant diffuseColor,
  * so viewers show a white model; this module rewires the material's diffuseColor to a
  * UsdPrimvarReader_float3 that reads displayColor (UsdPreviewSurface spec, "Primvar Reader") and
- * repacks the archive with the 64-byte data alignment USDZ requires.
- * It needs no DOM: the exporter only draws on a canvas for textures, and this mesh has none.
+ * repacks the archive with the 64-byte data alignment USDZ requires. A `TexturedMesh` instead gets
+ * its UVs as `primvars:st` and a UsdUVTexture reading its PNG from inside the package.
+ * It needs no DOM: the exporter draws on a canvas only for three.js textures, and the PNG is added
+ * here rather than through one.
  */
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { BufferAttribute, BufferGeometry, Mesh, MeshStandardMaterial } from 'three';
@@ -15,12 +17,22 @@ import type { ResultMesh } from '../shared/mesh';
 import { checkExportable } from './check';
 import { scaled } from './frame';
 import type { MeshExportOptions } from './options';
+import { isTextured, texturePng } from './texture-file';
 import type { ExportedFile } from './types';
 
 /** Name of the shader this module adds to the exporter's material. */
 export const DISPLAY_COLOR_READER = 'PrimvarReader_displayColor';
 
-/** Writes `mesh` (in `options.unit`) as USDZ in metres, its material coloured by the vertices. */
+/** Where a textured model's PNG sits inside the package (the usda refers to it relative to itself). */
+export const USDZ_TEXTURE_PATH = 'textures/colour.png';
+
+/** Names of the shaders this module adds for a texture. */
+export const TEXTURE_SHADERS = { st: 'PrimvarReader_st', texture: 'ColourTexture' } as const;
+
+/**
+ * Writes `mesh` (in `options.unit`) as USDZ in metres, its material coloured by the vertices or, for
+ * a `TexturedMesh`, by its texture.
+ */
 export async function exportUsdz(
   mesh: ResultMesh,
   options: Pick<MeshExportOptions, 'unit' | 'name'>,
@@ -32,6 +44,9 @@ export async function exportUsdz(
   // USD colours are linear, like three's colour attributes.
   geometry.setAttribute('color', new BufferAttribute(srgbToLinearArray(mesh.colours), 3));
   geometry.setIndex(new BufferAttribute(new Uint32Array(mesh.indices), 1));
+  const textured = isTextured(mesh);
+  // The exporter writes `uv` as primvars:st with t = 1 − v, turning glTF's v-down into USD's t-up.
+  if (textured) geometry.setAttribute('uv', new BufferAttribute(new Float32Array(mesh.uvs), 2));
   const material = new MeshStandardMaterial({ vertexColors: true, roughness: 0.8, metalness: 0 });
   const object = new Mesh(geometry, material);
   object.name = options.name || 'CADLift model';
@@ -41,7 +56,13 @@ export async function exportUsdz(
     const modelName = Object.keys(files).find((name) => name.endsWith('.usda') && !name.includes('/'));
     if (!modelName) throw new Error('exportUsdz: the exporter wrote no root .usda layer.');
     const text = new TextDecoder().decode(files[modelName]);
-    files[modelName] = new TextEncoder().encode(connectDisplayColor(text));
+    files[modelName] = new TextEncoder().encode(textured ? connectTexture(text, USDZ_TEXTURE_PATH) : connectDisplayColor(text));
+    if (textured) {
+      // The geometry layers, not the root, hold the primvars; a three.js upgrade may rename them.
+      const st = Object.values(files).some((bytes) => /texCoord2f\[\] primvars:st = /.test(new TextDecoder().decode(bytes)));
+      if (!st) throw new Error('exportUsdz: the exporter wrote no st primvar.');
+      files[USDZ_TEXTURE_PATH] = texturePng(mesh.texture);
+    }
     return {
       bytes: zipAligned(files, modelName),
       mime: 'model/vnd.usdz+zip',
@@ -60,6 +81,59 @@ export async function exportUsdz(
  * (a three.js upgrade), so the tests catch it rather than users getting white models.
  */
 export function connectDisplayColor(usda: string): string {
+  return connectDiffuse(usda, (pad) => ({
+    source: `${DISPLAY_COLOR_READER}.outputs:result`,
+    shaders: [
+      `${pad}def Shader "${DISPLAY_COLOR_READER}"`,
+      `${pad}{`,
+      `${pad}\tuniform token info:id = "UsdPrimvarReader_float3"`,
+      `${pad}\tfloat3 inputs:fallback = (1, 1, 1)`,
+      `${pad}\tstring inputs:varname = "displayColor"`,
+      `${pad}\tfloat3 outputs:result`,
+      `${pad}}`,
+    ],
+  }));
+}
+
+/**
+ * Replaces each material's constant `inputs:diffuseColor` with a UsdUVTexture that reads `file` (a
+ * path inside the package, sRGB) at the mesh's `st` primvar (UsdPreviewSurface spec, "Texture
+ * Reader"). Throws, like `connectDisplayColor`, when the exporter's output changed shape.
+ */
+export function connectTexture(usda: string, file: string): string {
+  return connectDiffuse(usda, (pad, material) => ({
+    source: `${TEXTURE_SHADERS.texture}.outputs:rgb`,
+    shaders: [
+      `${pad}def Shader "${TEXTURE_SHADERS.st}"`,
+      `${pad}{`,
+      `${pad}\tuniform token info:id = "UsdPrimvarReader_float2"`,
+      `${pad}\tfloat2 inputs:fallback = (0, 0)`,
+      `${pad}\tstring inputs:varname = "st"`,
+      `${pad}\tfloat2 outputs:result`,
+      `${pad}}`,
+      '',
+      `${pad}def Shader "${TEXTURE_SHADERS.texture}"`,
+      `${pad}{`,
+      `${pad}\tuniform token info:id = "UsdUVTexture"`,
+      `${pad}\tasset inputs:file = @${file}@`,
+      `${pad}\tfloat2 inputs:st.connect = </Materials/${material}/${TEXTURE_SHADERS.st}.outputs:result>`,
+      `${pad}\ttoken inputs:sourceColorSpace = "sRGB"`,
+      `${pad}\ttoken inputs:wrapS = "clamp"`,
+      `${pad}\ttoken inputs:wrapT = "clamp"`,
+      `${pad}\tfloat3 outputs:rgb`,
+      `${pad}}`,
+    ],
+  }));
+}
+
+/**
+ * Connects each material's constant diffuseColor to `source` (a shader output, relative to the
+ * material), inserting `shaders` (given the indent and the material's name) before PreviewSurface.
+ */
+function connectDiffuse(
+  usda: string,
+  build: (pad: string, material: string) => { source: string; shaders: string[] },
+): string {
   const constant = /^([ \t]*)color3f inputs:diffuseColor = \([^)]*\)$/m;
   let patched = usda;
   let count = 0;
@@ -71,29 +145,16 @@ export function connectDisplayColor(usda: string): string {
     const materials = [...before.matchAll(/def Material "([^"]+)"/g)];
     const materialName = materials.at(-1)?.[1];
     if (!materialName) throw new Error('exportUsdz: diffuseColor outside a Material.');
-    const path = `/Materials/${materialName}/${DISPLAY_COLOR_READER}`;
-    const indent = match[1]!;
-    patched = `${before}${indent}color3f inputs:diffuseColor.connect = <${path}.outputs:result>${patched.slice(match.index + match[0].length)}`;
-    // The reader sits next to PreviewSurface inside the material.
-    const shader = /^([ \t]*)def Shader "PreviewSurface"/m;
+    // The readers sit next to PreviewSurface inside the material, at its indent.
     const materialStart = before.lastIndexOf(`def Material "${materialName}"`);
-    const rest = patched.slice(materialStart);
-    const found = shader.exec(rest);
+    const found = /^([ \t]*)def Shader "PreviewSurface"/m.exec(patched.slice(materialStart));
     if (!found) throw new Error('exportUsdz: no PreviewSurface shader in the material.');
-    const pad = found[1]!;
-    const reader = [
-      `${pad}def Shader "${DISPLAY_COLOR_READER}"`,
-      `${pad}{`,
-      `${pad}\tuniform token info:id = "UsdPrimvarReader_float3"`,
-      `${pad}\tfloat3 inputs:fallback = (1, 1, 1)`,
-      `${pad}\tstring inputs:varname = "displayColor"`,
-      `${pad}\tfloat3 outputs:result`,
-      `${pad}}`,
-      '',
-      '',
-    ].join('\n');
+    const { source, shaders } = build(found[1]!, materialName);
+    const connected = `${match[1]!}color3f inputs:diffuseColor.connect = </Materials/${materialName}/${source}>`;
+    patched = before + connected + patched.slice(match.index + match[0].length);
+    // PreviewSurface comes before the diffuseColor line it holds, so its offset is unchanged.
     const at = materialStart + found.index;
-    patched = patched.slice(0, at) + reader + patched.slice(at);
+    patched = patched.slice(0, at) + [...shaders, '', ''].join('\n') + patched.slice(at);
     count++;
   }
   if (count === 0) throw new Error('exportUsdz: the exporter wrote no constant diffuseColor to connect.');

@@ -100,8 +100,9 @@ export async function buildEntry(record: GenerationRecord, options: Partial<Buil
   if (record.quality) entry.quality = record.quality;
   if (record.triplane) entry.triplane = record.triplane;
   if (record.processed) {
-    const { settings, report, steps } = record.processed.result;
+    const { settings, report, steps, toSource } = record.processed.result;
     entry.processed = { settings, report, steps, mesh: new Blob([record.processed.glb as Uint8Array<ArrayBuffer>], { type: GLB_TYPE }) };
+    if (toSource) entry.processed.toSource = toSource;
   }
   return entry;
 }

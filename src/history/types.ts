@@ -5,6 +5,7 @@
  */
 import type { MeshingMode, PipelineStats } from '../shared/pipeline';
 import type { PostSettings, QualityReport, StepLog } from '../post/types';
+import type { MeshToSource } from '../texture/types';
 
 /** How the entry was made: from a photo, or from a prompt whose drawn picture was meshed. */
 export type EntryKind = 'photo' | 'text';
@@ -39,6 +40,8 @@ export interface ProcessedInfo {
   settings: PostSettings;
   report: QualityReport;
   steps?: StepLog[];
+  /** Maps the processed mesh back to the generated one's frame: a texture bake after a reload needs it. */
+  toSource?: MeshToSource;
 }
 
 /** What describes an entry, as given and as listed. */

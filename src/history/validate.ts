@@ -27,6 +27,7 @@ export function checkSmallRecord(record: unknown): string | null {
   if (record.quality !== undefined && !isObject(record.quality)) return 'bad quality report';
   const processed = record.processed;
   if (processed !== undefined && (!isObject(processed) || !isObject(processed.settings) || !isObject(processed.report))) return 'bad processing record';
+  if (isObject(processed) && processed.toSource !== undefined && !isToSource(processed.toSource)) return 'bad processing frame';
   return null;
 }
 
@@ -47,4 +48,11 @@ export function validateNewEntry(entry: NewEntry): void {
   for (const part of ['image', 'thumbnail', 'mesh'] as const) {
     if (!isBlob(entry[part])) throw new TypeError(`HistoryStore.add: ${part} is not a Blob.`);
   }
+}
+
+/** A processed mesh's map back to the generated one: a finite scale and a three-number offset. */
+function isToSource(value: unknown): boolean {
+  if (!isObject(value) || typeof value.scale !== 'number' || !Number.isFinite(value.scale)) return false;
+  const offset = value.offset;
+  return Array.isArray(offset) && offset.length === 3 && offset.every((v) => typeof v === 'number' && Number.isFinite(v));
 }

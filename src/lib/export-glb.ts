@@ -1,5 +1,6 @@
 /** Writes the pipeline's mesh as a binary glTF (.glb) that any viewer shows with its colours. */
 import { Document, WebIO } from '@gltf-transform/core';
+import { checkTextured, isTextured, texturePng } from '../export/texture-file';
 import type { ResultMesh } from '../shared/mesh';
 import { srgbToLinearArray } from './colour';
 import { AppError } from './errors';
@@ -12,12 +13,16 @@ export interface GlbOptions {
   generator: string;
 }
 
+/** glTF's sampler wrap mode (the WebGL enum); TextureInfo.WrapMode types its entries as optional. */
+const CLAMP_TO_EDGE = 33071;
+
 /** Defaults for `meshToGlb`. */
 export const GLB_DEFAULTS: GlbOptions = { name: 'CADLift model', generator: 'CADLift' };
 
 /**
  * Packs `mesh` (already in glTF's frame) into GLB bytes: one mesh with POSITION, NORMAL, linear
- * COLOR_0 and indices, and a rough non-metallic material so viewers light the vertex colours.
+ * COLOR_0 and indices, and a rough non-metallic material so viewers light the vertex colours. A
+ * `TexturedMesh` gets TEXCOORD_0 and its texture as a PNG `baseColorTexture` instead of COLOR_0.
  * Throws AppError 'no-surface' for a mesh without triangles.
  *
  * @example
@@ -37,6 +42,8 @@ export async function meshToGlb(
     );
   }
   checkShape(mesh, vertexCount);
+  const textured = isTextured(mesh);
+  if (textured) checkTextured(mesh);
 
   const doc = new Document();
   doc.getRoot().getAsset().generator = generator;
@@ -58,9 +65,21 @@ export async function meshToGlb(
     .createPrimitive()
     .setAttribute('POSITION', vec3(new Float32Array(mesh.positions)))
     .setAttribute('NORMAL', vec3(unitNormals(mesh.normals)))
-    .setAttribute('COLOR_0', vec3(srgbToLinearArray(mesh.colours)))
     .setIndices(doc.createAccessor().setType('SCALAR').setArray(indexArray).setBuffer(buffer))
     .setMaterial(material);
+  if (textured) {
+    // No COLOR_0 beside the texture: glTF multiplies the two, which would darken the baked colours.
+    primitive.setAttribute(
+      'TEXCOORD_0',
+      doc.createAccessor().setType('VEC2').setArray(new Float32Array(mesh.uvs)).setBuffer(buffer),
+    );
+    const texture = doc.createTexture(`${name} colour`).setImage(texturePng(mesh.texture)).setMimeType('image/png');
+    material.setBaseColorTexture(texture);
+    // Clamp: the atlas does not tile, and repeat would bleed the opposite edge into border texels.
+    material.getBaseColorTextureInfo()!.setWrapS(CLAMP_TO_EDGE).setWrapT(CLAMP_TO_EDGE);
+  } else {
+    primitive.setAttribute('COLOR_0', vec3(srgbToLinearArray(mesh.colours)));
+  }
   const gltfMesh = doc.createMesh(name).addPrimitive(primitive);
   const node = doc.createNode(name).setMesh(gltfMesh);
   doc.getRoot().setDefaultScene(doc.createScene().addChild(node));

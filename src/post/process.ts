@@ -11,7 +11,8 @@ import { makePrintable, plural } from './printable';
 import { qualityReport } from './quality';
 import { taubinSmooth } from './smooth';
 import { weldVertices } from './weld';
-import { toResultMesh, toWorkMesh, triangleCount, yieldToEventLoop, type WorkMesh } from './work-mesh';
+import { toResultMesh, toWorkMesh, triangleCount, usedBounds, yieldToEventLoop, type WorkMesh } from './work-mesh';
+import type { MeshToSource } from '../texture/types';
 
 /** The app's defaults (src/post/settings.ts, which the page imports without the WASM). */
 export const POST_DEFAULTS: PostSettings = POST_SETTINGS_DEFAULTS;
@@ -129,8 +130,11 @@ export async function processMesh(
   }
 
   let factor = 1;
+  // Processed → input frame; each placement step composes its inverse onto it.
+  let toSource: MeshToSource = { scale: 1, offset: [0, 0, 0] };
   await run('scale', async () => {
     const placed = placeAndScale(mesh, settings.size);
+    toSource = composePlacement(toSource, mesh, placed.factor);
     mesh = placed.mesh;
     factor = placed.factor;
     const { dimension, value, unit } = settings.size;
@@ -140,9 +144,14 @@ export async function processMesh(
   if (settings.flatBottom > 0) {
     await run('flatten', async () => {
       const wasm = await loadManifold();
+      const bottom = usedBounds(mesh).min[1];
       const flat = flattenBottom(mesh, settings.flatBottom, wasm);
+      // flattenBottom moves the cut plane (a float32 value, as it computes it) down to y = 0.
+      toSource = composeShift(toSource, [0, Math.fround(bottom + flat.cutHeight), 0]);
       // Re-scale so the requested size still holds after the cut.
-      mesh = placeAndScale(flat.mesh, settings.size).mesh;
+      const placed = placeAndScale(flat.mesh, settings.size);
+      toSource = composePlacement(toSource, flat.mesh, placed.factor);
+      mesh = placed.mesh;
       return `Cut the bottom flat ${round(flat.cutHeight)} ${settings.size.unit} up (${plural(flat.capTriangles, 'cap triangle')}).`;
     });
   }
@@ -154,7 +163,31 @@ export async function processMesh(
     const below = report.score < settings.minQuality ? ` Below the minimum of ${settings.minQuality}.` : '';
     return `Score ${report.score}/10: ${report.verdict}${below}`;
   });
-  return { mesh: result, report, steps, settings };
+  return { mesh: result, report, steps, settings, toSource };
+}
+
+/**
+ * `toSource` after placeAndScale(`before`): that step maps p to (p − centre) × factor, with centre the
+ * bottom centre of `before`'s used bounds, so its inverse is q / factor + centre.
+ */
+function composePlacement(toSource: MeshToSource, before: WorkMesh, factor: number): MeshToSource {
+  const { min, max } = usedBounds(before);
+  const centre: [number, number, number] = [(min[0] + max[0]) / 2, min[1], (min[2] + max[2]) / 2];
+  const inner: MeshToSource = { scale: 1 / factor, offset: centre };
+  return compose(toSource, inner);
+}
+
+/** `toSource` after a step that moved every vertex by −`shift`. */
+function composeShift(toSource: MeshToSource, shift: [number, number, number]): MeshToSource {
+  return compose(toSource, { scale: 1, offset: shift });
+}
+
+/** outer ∘ inner: q → (q × inner.scale + inner.offset) × outer.scale + outer.offset. */
+function compose(outer: MeshToSource, inner: MeshToSource): MeshToSource {
+  return {
+    scale: inner.scale * outer.scale,
+    offset: [0, 1, 2].map((a) => inner.offset[a]! * outer.scale + outer.offset[a]!) as [number, number, number],
+  };
 }
 
 function validateSettings(settings: PostSettings): void {

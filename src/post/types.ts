@@ -4,6 +4,7 @@
  * Meshes are ResultMesh (src/shared/mesh.ts): glTF frame, Y up, sRGB vertex colours.
  */
 import type { ResultMesh } from '../shared/mesh';
+import type { MeshToSource } from '../texture/types';
 
 /** Real-world length units the user can choose. */
 export const UNITS = ['mm', 'cm', 'm', 'in'] as const;
@@ -90,4 +91,9 @@ export interface PostResult {
   steps: StepLog[];
   /** The settings it ran with (defaults filled in). */
   settings: PostSettings;
+  /**
+   * Maps `mesh` back to the input's frame (every placement step composed), for the texture bake.
+   * processMesh always sets it; a result restored from a history entry that did not keep it has none.
+   */
+  toSource?: MeshToSource;
 }

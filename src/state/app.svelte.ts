@@ -100,6 +100,11 @@ export class AppState {
     });
     this.post.onprocessed = (result) => void this.history.keepProcessed(result);
     this.post.oninspected = (report) => void this.history.keepQuality(report);
+    this.post.texture.host = {
+      source: () => this.history.shownTriplane(),
+      bake: (request, onProgress, signal) => this.useGpu(() => this.client.bakeTexture(request, onProgress, signal)),
+      onCpu: () => this.pipeline?.backend === 'wasm',
+    };
   }
 
   /** Starts the pipeline worker and reads the model's status; called once the page is shown. */

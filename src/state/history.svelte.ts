@@ -77,6 +77,24 @@ export class HistoryState {
     });
   }
 
+  /**
+   * The triplane kept with the entry now shown, and the threshold it was meshed at (a texture bake
+   * needs both); null when nothing is shown, the history is unavailable or the entry has none.
+   */
+  async shownTriplane(): Promise<{ triplane: Float32Array; threshold: number } | null> {
+    // Opening an entry shows it first and names it after, so wait until the entry shown settles.
+    let shown: Promise<string | null>;
+    let id: string | null;
+    do {
+      shown = this.shown;
+      id = await shown;
+    } while (shown !== this.shown);
+    const store = id ? await this.start() : null;
+    const entry = id && store ? await store.get(id) : undefined;
+    if (!entry?.triplane) return null;
+    return { triplane: new Float32Array(await entry.triplane.arrayBuffer()), threshold: entry.params.threshold };
+  }
+
   /** The stored result for the same model input, settings and model, and the key to save under. */
   async lookup(query: CacheQuery): Promise<{ key: string; hit: CacheHit | null } | null> {
     const store = await this.start();
@@ -217,6 +235,8 @@ export class HistoryState {
         const { meshToGlb } = await import('../lib/export-glb');
         const glb = await meshToGlb(result.mesh as ResultMesh, { name: 'processed' });
         processed = { settings: result.settings, report: result.report, steps: result.steps, mesh: new Blob([glb as Uint8Array<ArrayBuffer>], { type: 'model/gltf-binary' }) };
+        // A texture bake after a reload maps the processed mesh back to the generated one with it.
+        if (result.toSource) processed.toSource = result.toSource;
       }
       await store.setProcessed(id, processed);
       await this.refresh(store);

@@ -4,6 +4,7 @@ import { AppError, abortError, throwIfAborted } from '../lib/errors';
 import { installErrorTransfer } from '../shared/comlink-errors';
 import type { AdapterSummary } from '../gpu/device';
 import type { ModelStoreKind } from '../lib/model-store';
+import type { BakeRequest, TexturedMesh } from '../texture/types';
 import type { Backend, GenerateRequest, GenerateResult, ModelStatus, PipelineEvent, PipelineInit, Stage } from '../shared/pipeline';
 
 installErrorTransfer();
@@ -273,6 +274,49 @@ export class PipelineClient {
     } finally {
       watchdog.stop();
       this.running = null;
+    }
+  }
+
+  /**
+   * Unwraps `request.mesh` and bakes its colours from the triplane into a texture, in the worker that
+   * holds the device (after any job still running there). Aborting `signal` stops it (AbortError).
+   */
+  async bakeTexture(
+    request: BakeRequest,
+    onProgress?: (step: 'unwrap' | 'bake', fraction: number) => void,
+    signal?: AbortSignal,
+  ): Promise<TexturedMesh> {
+    await this.inflight;
+    throwIfAborted(signal);
+    await this.start();
+    throwIfAborted(signal);
+    const handle = this.handle!;
+    // Progress is the heartbeat: a bake that reports nothing for STALL_MS has stalled.
+    const watchdog = new Watchdog(STALL_MS, 'while baking the texture');
+    const callback = proxy((step: 'unwrap' | 'bake', fraction: number) => {
+      watchdog.touch();
+      onProgress?.(step, fraction);
+    });
+    const running: { reject: (error: unknown) => void } = { reject: () => undefined };
+    const onAbort = (): void => {
+      if (this.running === running) void this.cancel();
+    };
+    signal?.addEventListener('abort', onAbort);
+    try {
+      return await new Promise<TexturedMesh>((resolve, reject) => {
+        running.reject = reject;
+        this.running = running;
+        const call = handle.api.bakeTexture(request, callback);
+        this.inflight = Promise.race([call, handle.failed]).catch(() => undefined);
+        guarded(handle, call, watchdog).then(resolve, (error: unknown) => {
+          if (error instanceof AppError && (error.code === 'pipeline-crashed' || error.code === 'pipeline-stalled')) this.drop(handle);
+          reject(error);
+        });
+      });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      watchdog.stop();
+      if (this.running === running) this.running = null;
     }
   }
 

@@ -7,6 +7,7 @@ import { POST_SETTINGS_DEFAULTS } from '../post/settings';
 import type { PostResult, PostSettings, PostStep, QualityReport } from '../post/types';
 import type { ResultMesh } from '../shared/mesh';
 import { userMessage, type UserMessage } from './messages';
+import { TEXTURED_FORMATS, TextureBake } from './texture.svelte';
 
 /** A cancelled job that has not stopped after this long (a long WASM call) gets its worker replaced. */
 const CANCEL_GRACE_MS = 2_000;
@@ -23,8 +24,18 @@ const FORMAT_LABELS: Record<ExportFormat, string> = {
   dxf: 'DXF (3DFACE)',
 };
 
+/** How the download menu names the formats that carry a baked texture. */
+const TEXTURED_LABELS: Partial<Record<ExportFormat, string>> = {
+  glb: 'GLB (glTF, texture)',
+  obj: 'OBJ + MTL + PNG (zip, texture)',
+  usdz: 'USDZ (AR Quick Look, texture)',
+};
+
 /** Menu entries for the download menu. */
 export const DOWNLOAD_FORMATS = EXPORT_FORMATS.map((format) => ({ format, label: FORMAT_LABELS[format] }));
+
+/** Menu entries once a texture is baked: the textured formats say so. */
+export const TEXTURED_DOWNLOAD_FORMATS = EXPORT_FORMATS.map((format) => ({ format, label: TEXTURED_LABELS[format] ?? FORMAT_LABELS[format] }));
 
 /**
  * "Prepare for printing / CAD": processing settings, the processed result and its report, the
@@ -48,6 +59,8 @@ export class PostState {
   stepMaxFaces = $state(20_000);
   exporting = $state(false);
   exportNotes = $state<string[]>([]);
+  /** The "Texture" choice and its bake onto the processed mesh. */
+  readonly texture = new TextureBake();
   /** Called with each finished processing result (the history keeps it with its entry). */
   onprocessed: ((result: PostResult) => void) | null = null;
   /** Called with the quality report of each new source mesh (the history keeps it with its entry). */
@@ -58,9 +71,16 @@ export class PostState {
   private nextId = 1;
   private running: { id: number; done: Promise<unknown> } | null = null;
 
-  /** The mesh the viewer shows: the processed one unless the toggle says "Before". */
+  /** The mesh the viewer shows: the processed one (textured once baked) unless the toggle says "Before". */
   get shown(): ResultMesh | null {
-    return this.view === 'after' && this.after ? this.after.mesh : this.source;
+    if (this.view !== 'after' || !this.after) return this.source;
+    return this.texture.texturedFor(this.after.mesh) ?? this.after.mesh;
+  }
+
+  /** The baked mesh that downloads in `format` use, when the texture is chosen and baked. */
+  private texturedDownload(format: ExportFormat): ResultMesh | null {
+    if (this.texture.choice.mode !== 'texture' || !TEXTURED_FORMATS.has(format)) return null;
+    return this.texture.texturedFor(this.after?.mesh ?? null);
   }
 
   /** Open edges of the mesh shown (line segments), for the viewer's highlight. */
@@ -79,6 +99,7 @@ export class PostState {
     this.status = 'idle';
     this.error = null;
     this.exportNotes = [];
+    this.texture.reset();
     void this.inspectSource(mesh);
   }
 
@@ -118,6 +139,8 @@ export class PostState {
     const source = this.source;
     if (!source || this.status === 'running') return;
     const id = this.nextId++;
+    // The bake belongs to the processed mesh this run replaces.
+    this.texture.cancel();
     this.status = 'running';
     this.error = null;
     this.progress = null;
@@ -134,6 +157,7 @@ export class PostState {
       this.view = 'after';
       this.status = 'done';
       this.onprocessed?.(result);
+      if (this.texture.choice.mode === 'texture') void this.bakeTexture();
     } catch (error) {
       if (this.running?.id !== id) return;
       if (isAbortError(error)) {
@@ -150,8 +174,17 @@ export class PostState {
     }
   }
 
+  /** Bakes the chosen texture onto the processed mesh; a download format without textures becomes GLB. */
+  async bakeTexture(): Promise<void> {
+    const after = this.after;
+    if (!after) return;
+    await this.texture.bake(after);
+    if (this.texture.texturedFor(after.mesh) && !TEXTURED_FORMATS.has(this.format)) this.format = 'glb';
+  }
+
   /** Cancels the running step; a worker stuck in one long call is replaced (nothing in it is kept). */
   cancel(): void {
+    this.texture.cancel();
     const job = this.running;
     if (!job) return;
     this.running = null;
@@ -176,7 +209,9 @@ export class PostState {
 
   /** Downloads the mesh shown as "After" (or the unprocessed one) in the chosen format. */
   async download(): Promise<void> {
-    const mesh = this.after?.mesh ?? this.source;
+    const format = this.format;
+    const textured = this.texturedDownload(format);
+    const mesh = textured ?? this.after?.mesh ?? this.source;
     if (!mesh || this.exporting) return;
     this.exporting = true;
     this.exportNotes = [];
@@ -184,11 +219,13 @@ export class PostState {
     const id = this.nextId++;
     try {
       const unit = this.after?.report.unit ?? 'm';
-      const format = this.format;
       const closed = (this.after ?? this.before)?.report.watertight;
       const file = await this.remote().exportFile(id, format, mesh, { unit, name: this.name, stepMaxFaces: this.stepMaxFaces, closed });
       const { exportFileName } = await import('../export/file-name');
-      saveFile(new Blob([file.bytes as BlobPart], { type: file.mime }), exportFileName(this.name, this.processingLabel, format));
+      const label = textured ? `${this.processingLabel}-texture-${this.texture.choice.size}` : this.processingLabel;
+      // A textured OBJ comes as a zip: the file's own extension wins over the format's.
+      const fileName = exportFileName(this.name, label, format).replace(/[^.]+$/, file.extension);
+      saveFile(new Blob([file.bytes as BlobPart], { type: file.mime }), fileName);
       this.exportNotes = file.warnings;
     } catch (error) {
       if (!isAbortError(error)) this.error = userMessage(error);

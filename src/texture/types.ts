@@ -23,3 +23,25 @@ export interface TexturedMesh extends ResultMesh {
   uvs: Float32Array;
   texture: TextureImage;
 }
+
+/**
+ * Maps the processed mesh back to the unprocessed result's frame (glTF frame, metres):
+ * source = processed × scale + offset. Processing only scales uniformly and translates.
+ */
+export interface MeshToSource {
+  scale: number;
+  offset: [number, number, number];
+}
+
+/** What a texture bake needs: the triplane the mesh came from and the processed mesh to texture. */
+export interface BakeRequest {
+  /** [1, 3, 40, 64, 64]: the GenerateResult's triplane or the history entry's copy. */
+  triplane: Float32Array;
+  /** The processed (decimated) mesh, in its processed frame and unit. */
+  mesh: ResultMesh;
+  /** Maps `mesh` back to the unprocessed result's frame. */
+  toSource: MeshToSource;
+  size: TextureSize;
+  /** The generation's density threshold (default 25). */
+  threshold: number;
+}

@@ -3,8 +3,11 @@ import {
   BufferAttribute,
   BufferGeometry,
   Color,
+  DataTexture,
   DirectionalLight,
   HemisphereLight,
+  LinearFilter,
+  LinearMipmapLinearFilter,
   LineBasicMaterial,
   LineSegments,
   Mesh,
@@ -12,14 +15,17 @@ import {
   PCFShadowMap,
   PerspectiveCamera,
   PlaneGeometry,
+  RGBAFormat,
   Scene,
   ShadowMaterial,
   SRGBColorSpace,
+  UnsignedByteType,
   Vector3,
   WebGLRenderer,
 } from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import type { ResultMesh } from '../shared/mesh';
+import type { TexturedMesh } from '../texture/types';
 import { srgbToLinearArray } from '../lib/colour';
 import { meshBounds, type MeshBounds } from '../lib/mesh-frame';
 
@@ -31,6 +37,8 @@ export interface ViewerOptions {
   wireframe: boolean;
   /** Show the decoded colours; off shows the shape alone in a neutral clay. */
   vertexColours: boolean;
+  /** For a textured mesh (a bake's result): its texture; off: its vertex colours. */
+  texture: boolean;
 }
 
 /** Defaults for `ViewerOptions`. */
@@ -38,6 +46,7 @@ export const VIEWER_DEFAULTS: ViewerOptions = {
   autoRotate: false,
   wireframe: false,
   vertexColours: true,
+  texture: true,
 };
 
 /** What the viewer holds on the GPU, and the size of the model shown. */
@@ -63,6 +72,30 @@ const LIGHT_DIRECTION = new Vector3(-0.5, 1.6, 0.5).normalize();
 const FOV = 35;
 // The shape TripoSR meshes spans about a unit box; stands in for the bounds when nothing is shown.
 const DEFAULT_RADIUS = 0.87;
+
+/** `mesh` as a TexturedMesh when it carries UVs and a texture. */
+function texturedMesh(mesh: ResultMesh): TexturedMesh | null {
+  const candidate = mesh as Partial<TexturedMesh>;
+  return candidate.uvs instanceof Float32Array && candidate.texture ? (candidate as TexturedMesh) : null;
+}
+
+/**
+ * The bake's RGBA as a three.js texture. Row 0 is v = 0 in glTF's convention, which is also what a
+ * texture that is not flipped puts at uv.y = 0, so the glTF UVs are used as they are (as three's
+ * GLTFLoader does).
+ */
+function colourTexture(mesh: TexturedMesh): DataTexture {
+  const { width, height, rgba } = mesh.texture;
+  const texture = new DataTexture(rgba, width, height, RGBAFormat, UnsignedByteType);
+  texture.colorSpace = SRGBColorSpace;
+  texture.flipY = false;
+  texture.generateMipmaps = true;
+  texture.minFilter = LinearMipmapLinearFilter;
+  texture.magFilter = LinearFilter;
+  texture.anisotropy = 4;
+  texture.needsUpdate = true;
+  return texture;
+}
 
 /**
  * Shows one `ResultMesh` on a canvas. Frames are drawn on demand (while the controls move, while
@@ -94,6 +127,9 @@ export class MeshViewer extends EventTarget {
   // One material for the viewer's lifetime, shared by every model it shows; options mutate it.
   readonly #material = new MeshStandardMaterial({ metalness: 0, roughness: 0.8 });
   #options: ViewerOptions;
+  // A textured model's own material and texture; the model's geometry owns neither.
+  readonly #texturedMaterial = new MeshStandardMaterial({ metalness: 0, roughness: 0.8 });
+  #texture: DataTexture | null = null;
   #model: Mesh<BufferGeometry, MeshStandardMaterial> | null = null;
   // Open (boundary) edges of the model, drawn over it so holes are easy to find.
   readonly #edgeMaterial = new LineBasicMaterial({ color: 0xd0104c });
@@ -146,14 +182,13 @@ export class MeshViewer extends EventTarget {
     this.#resizeObserver.observe(canvas);
   }
 
-  /** Shows `mesh` (null: nothing), freeing the previous geometry, and frames the camera on it. */
+  /**
+   * Shows `mesh` (null: nothing), freeing the previous geometry and texture, and frames the camera
+   * on it. A mesh with `uvs` and `texture` (a `TexturedMesh`) shows its texture, sRGB, mip-mapped.
+   */
   setMesh(mesh: ResultMesh | null): void {
     if (this.#disposed) return;
-    if (this.#model) {
-      this.#scene.remove(this.#model);
-      this.#model.geometry.dispose();
-      this.#model = null;
-    }
+    this.#removeModel();
     let bounds: MeshBounds | null = null;
     if (mesh && mesh.indices.length > 0) {
       // Positions, normals and indices are shared, not copied: result buffers are never mutated.
@@ -163,6 +198,13 @@ export class MeshViewer extends EventTarget {
       // three expects linear colour attributes; the result's colours are sRGB.
       geometry.setAttribute('color', new BufferAttribute(srgbToLinearArray(mesh.colours), 3));
       geometry.setIndex(new BufferAttribute(mesh.indices, 1));
+      const textured = texturedMesh(mesh);
+      if (textured) {
+        geometry.setAttribute('uv', new BufferAttribute(textured.uvs, 2));
+        this.#texture = colourTexture(textured);
+        this.#texturedMaterial.map = this.#texture;
+        this.#texturedMaterial.needsUpdate = true;
+      }
       this.#model = new Mesh(geometry, this.#material);
       // The model casts onto the ground but not onto itself: self-shadowing a coarse
       // marching-cubes surface mostly shows acne.
@@ -170,8 +212,20 @@ export class MeshViewer extends EventTarget {
       this.#scene.add(this.#model);
       bounds = meshBounds(mesh.positions);
     }
+    this.#applyOptions();
     this.#placeScene(bounds);
     this.#invalidate();
+  }
+
+  #removeModel(): void {
+    if (this.#model) {
+      this.#scene.remove(this.#model);
+      this.#model.geometry.dispose();
+      this.#model = null;
+    }
+    this.#texturedMaterial.map = null;
+    this.#texture?.dispose();
+    this.#texture = null;
   }
 
   /** Highlights line segments (6 floats each: two endpoints), e.g. a mesh's open edges; null clears. */
@@ -253,11 +307,8 @@ export class MeshViewer extends EventTarget {
     this.#canvas.removeEventListener('webglcontextrestored', this.#onContextRestored);
     this.#controls.removeEventListener('change', this.#invalidate);
     this.#controls.dispose();
-    if (this.#model) {
-      this.#scene.remove(this.#model);
-      this.#model.geometry.dispose();
-      this.#model = null;
-    }
+    this.#removeModel();
+    this.#texturedMaterial.dispose();
     this.#removeEdges();
     this.#edgeMaterial.dispose();
     this.#ground.geometry.dispose();
@@ -269,9 +320,12 @@ export class MeshViewer extends EventTarget {
   }
 
   #applyOptions(): void {
-    const { autoRotate, wireframe, vertexColours } = this.#options;
+    const { autoRotate, wireframe, vertexColours, texture } = this.#options;
     this.#controls.autoRotate = autoRotate;
     this.#material.wireframe = wireframe;
+    this.#texturedMaterial.wireframe = wireframe;
+    // The texture replaces the vertex colours only while colours are on at all.
+    if (this.#model) this.#model.material = this.#texture && texture && vertexColours ? this.#texturedMaterial : this.#material;
     if (this.#material.vertexColors !== vertexColours) {
       this.#material.vertexColors = vertexColours;
       this.#material.needsUpdate = true; // vertex colours are a shader define: recompile

@@ -169,7 +169,7 @@ describe('MeshViewer in real Chromium (WebGL)', () => {
     expect(wire.red).toBeLessThan(shown.red * 0.8);
 
     viewer.setOptions({ wireframe: false, autoRotate: true });
-    expect(viewer.options).toEqual({ autoRotate: true, wireframe: false, vertexColours: true });
+    expect(viewer.options).toEqual({ autoRotate: true, wireframe: false, vertexColours: true, texture: true });
     expect(pixels(viewer, canvas).red).toBeGreaterThan(0.1);
     viewer.resetView();
   });

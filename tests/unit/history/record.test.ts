@@ -61,10 +61,11 @@ describe('result cache through the history', () => {
     expect((await findCachedResult(store, record())).hit).toBeNull();
   });
 
-  it('keeps a text job’s prompt and a processed result with its settings', async () => {
-    const processed = { result: { mesh, report: { score: 9 } as never, steps: [], settings: { printable: true } as never }, glb: new Uint8Array([4, 5, 6]) };
+  it('keeps a text job’s prompt and a processed result with its settings and frame', async () => {
+    const toSource = { scale: 0.001, offset: [0.01, -0.02, 0.03] as [number, number, number] };
+    const processed = { result: { mesh, report: { score: 9 } as never, steps: [], settings: { printable: true } as never, toSource }, glb: new Uint8Array([4, 5, 6]) };
     const entry = await buildEntry(record({ kind: 'text', prompt: 'a red mug', processed }), { thumbnail, glb: async () => new Uint8Array([1]) });
-    expect(entry).toMatchObject({ kind: 'text', prompt: 'a red mug', processed: { settings: { printable: true }, report: { score: 9 }, steps: [] } });
+    expect(entry).toMatchObject({ kind: 'text', prompt: 'a red mug', processed: { settings: { printable: true }, report: { score: 9 }, steps: [], toSource } });
     expect(entry.processed?.mesh.size).toBe(3);
     expect(entry.mesh.type).toBe('model/gltf-binary');
     expect(entry.cacheKey).toMatch(/^[0-9a-f]{64}$/);

@@ -80,11 +80,13 @@ describe('HistoryStore', () => {
     const store = await open();
     await store.add(entry(1));
     const first = { settings: { printable: false } as never, report: { score: 6 } as never, mesh: new Blob([bytes(6, 60) as BlobPart]) };
-    const second = { settings: { printable: true } as never, report: { score: 9 } as never, mesh: new Blob([bytes(7, 70) as BlobPart]) };
+    const toSource = { scale: 0.001, offset: [0.01, -0.02, 0.03] as [number, number, number] };
+    const second = { settings: { printable: true } as never, report: { score: 9 } as never, toSource, mesh: new Blob([bytes(7, 70) as BlobPart]) };
     expect((await store.setProcessed('entry-1', first))?.sizes.processed).toBe(60);
     await store.setProcessed('entry-1', second);
     let got = await store.get('entry-1');
-    expect(got?.processed).toEqual({ settings: { printable: true }, report: { score: 9 } });
+    // The frame comes back: a texture bake after a reload needs it.
+    expect(got?.processed).toEqual({ settings: { printable: true }, report: { score: 9 }, toSource });
     expect(await blobBytes(got?.processedMesh)).toEqual(bytes(7, 70));
     expect(await store.usage()).toBe(41 + 301 + 501 + 70);
 
