@@ -118,7 +118,10 @@ class ViTPatchEmbeddings(nn.Module):
         self.projection = nn.Conv2d(3, cfg.hidden_size, kernel_size=cfg.patch_size, stride=cfg.patch_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.projection(x).flatten(2).transpose(1, 2)
+        y = self.projection(x)
+        # Static sizes (the contract is fixed): flatten() would add a Shape subgraph to the graph.
+        b, c, h, w = (int(d) for d in y.shape)
+        return y.reshape(b, c, h * w).transpose(1, 2)
 
 
 class ViTEmbeddings(nn.Module):
@@ -159,6 +162,7 @@ class ViTSelfAttention(nn.Module):
     def __init__(self, cfg: ViTConfig, budget: int):
         super().__init__()
         self.heads = cfg.num_attention_heads
+        self.scale = (cfg.hidden_size // cfg.num_attention_heads) ** -0.5
         self.budget = budget
         self.query = nn.Linear(cfg.hidden_size, cfg.hidden_size)
         self.key = nn.Linear(cfg.hidden_size, cfg.hidden_size)
@@ -166,7 +170,7 @@ class ViTSelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         q, k, v = (split_heads(f(x), self.heads) for f in (self.query, self.key, self.value))
-        return merge_heads(chunked_attention(q, k, v, q.shape[-1] ** -0.5, self.budget))
+        return merge_heads(chunked_attention(q, k, v, self.scale, self.budget))
 
 
 class ViTSelfOutput(nn.Module):
