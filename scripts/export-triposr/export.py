@@ -17,7 +17,9 @@ import argparse
 import copy
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -65,30 +67,56 @@ def build_model(config: str, seed: int, ckpt: str | None) -> TripoSR:
     return model
 
 
-def export_variant(model: TripoSR, precision: str, block: int, fp16_rest: bool, out: str, tag: str) -> dict:
-    """Write triplane_<tag>.onnx (+ data); returns the report for it."""
-    log(f"tracing the encoder ({precision})")
+def parse_tag(tag: str) -> tuple:
+    """Inverse of `variant_tag`: 'int4-b64-f16rest' → ('int4', 64, True)."""
+    parts = tag.split("-")
+    precision, block, fp16_rest = parts[0], 32, False
+    for p in parts[1:]:
+        if p.startswith("b"):
+            block = int(p[1:])
+        elif p == "f16rest":
+            fp16_rest = True
+        else:
+            raise SystemExit(f"Unknown variant part '{p}' in '{tag}': use e.g. fp32, fp16, int8, int4-b64, int4-b64-f16rest.")
+    if precision not in ("fp32", "fp16", "int8", "int4"):
+        raise SystemExit(f"Unknown precision in '{tag}': use fp32, fp16, int8 or int4.")
+    return precision, block, fp16_rest
+
+
+def trace_fp32(model: TripoSR, path: str) -> None:
+    """Trace the encoder once and save it (with inferred shapes, which the quantised variants reuse)."""
+    log("tracing the encoder")
     graph = export_encoder(model)
-    base = largest_tensors(graph)
-    # MatMulNBits outputs have the MatMul's shapes: keep the fp32 graph's inferred shapes for them.
-    graph.graph.value_info.extend(base["inferred"].graph.value_info)
-    info: dict = {"precision": precision}
-    if precision in ("int8", "int4"):
-        bits = 8 if precision == "int8" else 4
-        info["matmulnbits"] = quantize_matmuls(graph, bits, block)
-        info["block"] = block
-        expected = len(model.encoder_linears())
-        if info["matmulnbits"] != expected:
-            raise SystemExit(f"quantised {info['matmulnbits']} MatMuls but the model has {expected} Linear layers")
-        if fp16_rest:
-            info["fp16Initializers"] = store_rest_fp16(graph)
-    elif precision == "fp16":
-        info["fp16"] = convert_fp16(graph, ENCODER_INPUT, ENCODER_OUTPUT)
-    graph.producer_name = f"cadlift-export-triposr {tag}"
-    sizes = largest_tensors(graph)
+    # MatMulNBits outputs have the MatMul's shapes, which onnx cannot infer for a contrib op: keep them.
+    graph.graph.value_info.extend(largest_tensors(graph)["inferred"].graph.value_info)
+    graph.producer_name = "cadlift-export-triposr fp32"
+    save_with_external_data(graph, path)
+    log(f"saved {path}")
+
+
+def export_variant(model: TripoSR, fp32_path: str, precision: str, block: int, fp16_rest: bool, out: str, tag: str) -> dict:
+    """Write triplane_<tag>.onnx (+ data) from the traced fp32 graph; returns the report for it."""
     path = os.path.join(out, f"triplane_{tag}.onnx")
-    files = save_with_external_data(graph, path)
+    info: dict = {"precision": precision}
+    if os.path.abspath(path) != os.path.abspath(fp32_path):
+        graph = onnx.load(fp32_path)
+        if precision in ("int8", "int4"):
+            bits = 8 if precision == "int8" else 4
+            info["matmulnbits"] = quantize_matmuls(graph, bits, block)
+            info["block"] = block
+            expected = len(model.encoder_linears())
+            if info["matmulnbits"] != expected:
+                raise SystemExit(f"quantised {info['matmulnbits']} MatMuls but the model has {expected} Linear layers")
+            if fp16_rest:
+                info["fp16Initializers"] = store_rest_fp16(graph)
+        elif precision == "fp16":
+            info["fp16"] = convert_fp16(graph, ENCODER_INPUT, ENCODER_OUTPUT)
+        graph.producer_name = f"cadlift-export-triposr {tag}"
+        save_with_external_data(graph, path)
+        del graph
     onnx.checker.check_model(path)
+    sizes = largest_tensors(onnx.load(path, load_external_data=False))
+    files = [f for f in (path, path + ".data") if os.path.exists(f)]
     info.update({
         "files": {os.path.basename(f): os.path.getsize(f) for f in files},
         "totalBytes": sum(os.path.getsize(f) for f in files),
@@ -160,44 +188,66 @@ def parse_args(argv: list | None = None) -> argparse.Namespace:
     ap.add_argument("--golden", help="also write the torch triplane of the fixed image to this folder")
     ap.add_argument("--check", help="folder of photos: compare every quantised variant with fp32 in torch")
     ap.add_argument("--check-resolution", type=int, default=128)
+    ap.add_argument("--check-variants", help="comma list of check variants (default: all of check.VARIANTS)")
+    ap.add_argument("--variants", help="comma list of variant tags to export from one trace: fp32,int8,int4,int4-b64,int4-b128-f16rest,fp16")
     ap.add_argument("--no-export", action="store_true", help="skip the ONNX export (with --check)")
     return ap.parse_args(argv)
 
 
-def run(args: argparse.Namespace) -> dict | None:
-    """Export one variant, then optionally its golden and the quantisation check; returns the report."""
+def publish(model: TripoSR, args: argparse.Namespace, info: dict, tag: str, weights: str, decoder: str, many: bool) -> None:
+    """Write the variant's manifest and print its report."""
+    encoder = os.path.join(args.out, f"triplane_{tag}.onnx")
+    entries = [file_entry(encoder, "encoder", args.url_prefix)]
+    if os.path.exists(encoder + ".data"):
+        entries.append(file_entry(encoder + ".data", "encoder-data", args.url_prefix))
+    entries.append(file_entry(decoder, "decoder", args.url_prefix))
+    largest = max(info["largestTensor"]["bytes"], info["largestInitializer"]["bytes"])
+    default = f"manifest-{tag}.json" if many else "manifest.json"
+    manifest_path = args.manifest if args.manifest and not many else os.path.join(args.out, default)
+    write_manifest(manifest_path, id=args.id if args.id and not many else f"triposr-{args.config}-{tag}",
+                   name=f"TripoSR {args.config} {tag} ({weights})", entries=entries, largest_bytes=largest)
+    info.update({"config": args.config, "tag": tag, "weights": weights, "manifest": manifest_path,
+                 "downloadBytes": sum(e["bytes"] for e in entries)})
+    print(json.dumps(info, indent=2))
+    print(f"{tag:>18}  download {info['downloadBytes'] / 1e6:9.2f} MB  largest tensor {info['largestTensor']['bytes'] / 2**20:8.2f} MiB"
+          f" ({info['largestTensor']['name']})  largest initializer {info['largestInitializer']['bytes'] / 2**20:8.2f} MiB"
+          f" ({info['largestInitializer']['name']})", flush=True)
+
+
+def run(args: argparse.Namespace) -> list:
+    """Export the variant(s), then optionally their goldens and the quantisation check; returns the reports."""
     torch.set_grad_enabled(False)
-    info = None
     os.makedirs(args.out, exist_ok=True)
-    tag = variant_tag(args.precision, args.block, args.fp16_rest)
+    tags = args.variants.split(",") if args.variants else [variant_tag(args.precision, args.block, args.fp16_rest)]
     model = build_model(args.config, args.seed, args.ckpt)
     weights = "official checkpoint" if args.ckpt else f"seeded weights (seed {args.seed})"
-
+    reports = []
     if not args.no_export:
-        info = export_variant(model, args.precision, args.block, args.fp16_rest, args.out, tag)
+        fp32_path = os.path.join(args.out, "triplane_fp32.onnx")
+        scratch = None
+        if "fp32" not in tags:
+            scratch = tempfile.mkdtemp(dir=args.out)
+            fp32_path = os.path.join(scratch, "triplane_fp32.onnx")
+        trace_fp32(model, fp32_path)
         decoder = write_decoder(model, args.out)
-        encoder = os.path.join(args.out, f"triplane_{tag}.onnx")
-        entries = [file_entry(encoder, "encoder", args.url_prefix)]
-        if os.path.exists(encoder + ".data"):
-            entries.append(file_entry(encoder + ".data", "encoder-data", args.url_prefix))
-        entries.append(file_entry(decoder, "decoder", args.url_prefix))
-        largest = max(info["largestTensor"]["bytes"], info["largestInitializer"]["bytes"])
-        manifest_path = args.manifest or os.path.join(args.out, "manifest.json")
-        write_manifest(manifest_path, id=args.id or f"triposr-{args.config}-{tag}",
-                       name=f"TripoSR {args.config} {tag} ({weights})", entries=entries, largest_bytes=largest)
-        info.update({"config": args.config, "tag": tag, "weights": weights, "manifest": manifest_path,
-                     "downloadBytes": sum(e["bytes"] for e in entries)})
-        print(json.dumps(info, indent=2))
-        print(f"{tag:>14}  download {info['downloadBytes'] / 1e6:9.2f} MB  largest tensor {info['largestTensor']['bytes'] / 2**20:8.2f} MiB"
-              f" ({info['largestTensor']['name']})  largest initializer {info['largestInitializer']['bytes'] / 2**20:8.2f} MiB")
+        for tag in tags:
+            precision, block, fp16_rest = parse_tag(tag)
+            log(f"variant {tag}")
+            info = export_variant(model, fp32_path, precision, block, fp16_rest, args.out, tag)
+            publish(model, args, info, tag, weights, decoder, len(tags) > 1)
+            reports.append(info)
+        if scratch:
+            shutil.rmtree(scratch)
     if args.golden:
-        meta = write_golden(model, args.precision, args.block, args.fp16_rest, args.golden, tag, f"triplane_{tag}.onnx")
-        log(f"golden {tag}: {meta['stats']}")
+        for tag in tags:
+            precision, block, fp16_rest = parse_tag(tag)
+            meta = write_golden(model, precision, block, fp16_rest, args.golden, tag, f"triplane_{tag}.onnx")
+            log(f"golden {tag}: {meta['stats']}")
     if args.check:
         from check import run_check
 
-        run_check(model, args.check, args.check_resolution, weights)
-    return info
+        run_check(model, args.check, args.check_resolution, weights, args.check_variants)
+    return reports
 
 
 if __name__ == "__main__":
