@@ -21,13 +21,13 @@ import torch.nn.functional as F
 from model import DENSITY_THRESHOLD, IMAGE_SIZE, TripoSR, density_grid
 from quantize import simulate
 
-# (tag, bits, block, fp16_rest, fp16_all)
+# (tag, bits, block, fp16_rest, fp16_all), the likeliest choices first: results print as they come.
 VARIANTS = [
-    ("int8", 8, 32, False, False),
     ("int4", 4, 32, False, False),
-    ("int4-b64", 4, 64, False, False),
     ("int4-b128", 4, 128, False, False),
     ("int4-b64-f16rest", 4, 64, True, False),
+    ("int8", 8, 32, False, False),
+    ("int4-b64", 4, 64, False, False),
     ("int4-b128-f16rest", 4, 128, True, False),
     ("fp16 (weights only)", None, 32, False, True),
 ]
