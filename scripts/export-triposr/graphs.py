@@ -47,8 +47,31 @@ def export_encoder(model: TripoSR) -> onnx.ModelProto:
                 do_constant_folding=True,
             )
         model = onnx.load(path)
+    promote_constants(model)
     dedupe_initializers(model)
     return model
+
+
+def promote_constants(model: onnx.ModelProto, min_bytes: int = EXTERNAL_THRESHOLD) -> int:
+    """Turn large Constant nodes into initializers: traced constants (the baked position table) then go
+    to the external data file and through the same fp16 / storage passes as the weights."""
+    g = model.graph
+    kept, promoted = [], []
+    for node in g.node:
+        if node.op_type == "Constant" and len(node.attribute) == 1 and node.attribute[0].name == "value":
+            t = node.attribute[0].t
+            if numpy_size(t) * ELEM_BYTES.get(t.data_type, 4) >= min_bytes:
+                init = onnx.TensorProto()
+                init.CopyFrom(t)
+                init.name = node.output[0]
+                promoted.append(init)
+                continue
+        kept.append(node)
+    if promoted:
+        del g.node[:]
+        g.node.extend(kept)
+        g.initializer.extend(promoted)
+    return len(promoted)
 
 
 def dedupe_initializers(model: onnx.ModelProto) -> int:
