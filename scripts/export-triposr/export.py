@@ -28,9 +28,11 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from graphs import ENCODER_INPUT, ENCODER_OUTPUT, decoder_graph, export_encoder, largest_tensors, save_with_external_data  # noqa: E402
+from graphs import (  # noqa: E402
+    ENCODER_INPUT, ENCODER_OUTPUT, decoder_graph, export_encoder, largest_tensors, promote_constants, save_with_external_data,
+)
 from manifest import file_entry, write_manifest  # noqa: E402
-from model import FORMULAS, TripoSR, calibrate_density, fixed_image, load_checkpoint, seeded_model  # noqa: E402
+from model import CONFIGS, FORMULAS, TripoSR, calibrate_density, fixed_image, load_checkpoint, seeded_model  # noqa: E402
 from quantize import convert_fp16, quantize_matmuls, simulate, store_rest_fp16  # noqa: E402
 
 GOLDEN_FORMULA = "hash"
@@ -53,7 +55,7 @@ def variant_tag(precision: str, block: int, fp16_rest: bool) -> str:
 def build_model(config: str, seed: int, ckpt: str | None) -> TripoSR:
     """Official weights from `ckpt`, else seeded weights with the decoder's density calibrated on the fixed image."""
     if ckpt:
-        model = TripoSR(seeded_model(config, seed).cfg).eval()
+        model = TripoSR(CONFIGS[config]).eval()
         load_checkpoint(model, ckpt)
         model.bake_position_table()
         return model
@@ -100,6 +102,7 @@ def export_variant(model: TripoSR, fp32_path: str, precision: str, block: int, f
     info: dict = {"precision": precision}
     if os.path.abspath(path) != os.path.abspath(fp32_path):
         graph = onnx.load(fp32_path)
+        promote_constants(graph)  # no-op for graphs traced by this version
         if precision in ("int8", "int4"):
             bits = 8 if precision == "int8" else 4
             info["matmulnbits"] = quantize_matmuls(graph, bits, block)
