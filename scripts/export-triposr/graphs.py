@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 
@@ -80,8 +81,6 @@ def dedupe_initializers(model: onnx.ModelProto) -> int:
     torch's constant folding reshapes the constant triplane tokens for GroupNorm and keeps both copies
     (12.6 MB twice at full size).
     """
-    import hashlib
-
     g = model.graph
     kept: dict = {}
     drop, nodes = set(), []
