@@ -59,6 +59,9 @@ export interface EncoderRun {
   placement: SessionPlacement;
   /** Size in bytes of the largest GPUBuffer created while the session was built and run (0 on WASM). */
   largestBuffer: number;
+  /** Session build and run wall times in the page. */
+  createMs: number;
+  runMs: number;
 }
 
 /** Options for `runEncoder`. */
@@ -87,6 +90,7 @@ export async function runEncoder(ort: typeof Ort, model: EncoderModel, image: Fl
   const log = captureConsoleErrors();
   let session: Ort.InferenceSession | undefined;
   try {
+    const t0 = performance.now();
     session = await ort.InferenceSession.create(model.encoder, {
       externalData: model.externalData,
       executionProviders: opts.backend === 'webgpu' ? [{ name: 'webgpu', device } as never] : ['wasm'],
@@ -95,14 +99,16 @@ export async function runEncoder(ort: typeof Ort, model: EncoderModel, image: Fl
       logId: opts.logId,
     });
     log.stop();
+    const t1 = performance.now();
     const input = new ort.Tensor('float32', image, model.manifest.contract.image);
     const outputs = await session.run({ [session.inputNames[0]!]: input });
     const triplane = outputs[session.outputNames[0]!]!;
     const data = (await triplane.getData()) as Float32Array;
+    const t2 = performance.now();
     triplane.dispose();
     const placement = parsePlacements(log.lines).find((p) => p.session === opts.logId);
     if (!placement) throw new Error(`onnxruntime logged no node placement for "${opts.logId}".`);
-    return { triplane: data.slice(), placement, largestBuffer };
+    return { triplane: data.slice(), placement, largestBuffer, createMs: t1 - t0, runMs: t2 - t1 };
   } finally {
     log.stop();
     await session?.release();

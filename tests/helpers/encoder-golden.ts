@@ -4,17 +4,17 @@
  */
 
 /** The input formulas the exporter may choose; the golden's JSON names the one it used. */
-export type FormulaName = 'mod' | 'sincos';
+export type FormulaName = 'hash' | 'sincos';
 
 /** What a golden's JSON says about its `.bin` (float32 little-endian). */
 export interface GoldenMeta {
   shape: number[];
-  formula: FormulaName;
+  formulaId: FormulaName;
 }
 
 /**
  * The formula image, CHW f32[3·512·512] in 0..1:
- * 'mod': ((x·7 + y·13 + c·101 + ((x·y) >> 6)) mod 256) / 255;
+ * 'hash': ((x·7 + y·13 + c·101 + ((x·y) >> 6)) mod 256) / 255;
  * 'sincos': (128 + round(100·sin(x/37 + 2c)·cos(y/53 − c))) / 255.
  */
 export function formulaImage(formula: FormulaName, size = 512): Float32Array {
@@ -23,7 +23,7 @@ export function formulaImage(formula: FormulaName, size = 512): Float32Array {
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const v =
-          formula === 'mod'
+          formula === 'hash'
             ? (x * 7 + y * 13 + c * 101 + (Math.floor(x * y) >> 6)) % 256
             : 128 + Math.round(100 * Math.sin(x / 37 + 2 * c) * Math.cos(y / 53 - c));
         out[(c * size + y) * size + x] = v / 255;
