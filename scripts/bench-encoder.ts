@@ -4,7 +4,7 @@
 //   /usr/bin/python3 scripts/export-triposr/export.py --config full --variants <tags> --out <cache> --golden <cache>/golden
 // then served by a stand-in CDN (Range, CORS) and measured twice in headless Chromium:
 //   app:   the app's real loader (?model=, Cache Storage, external data) on one photo: download bytes,
-//          the app's stage times, peak JS heap of the page, the largest GPU buffer any worker made;
+//          the app's stage times, peak JS heap of the page;
 //   probe: onnxruntime-web alone on a device with DEFAULT limits: session build and run time, the
 //          largest GPU buffer, every node on WebGPU (the verbose placement log, src/lib/ort-placement.ts),
 //          and the triplane's cosine against fp32 on the same weights (torch's fp32 triplane of the
@@ -157,7 +157,6 @@ console.table(
     'app download s': sec(r.app?.ms?.download),
     'app encoder s': sec(r.app?.ms?.encoder),
     'app heap MB': mb(r.app?.peakHeapBytes),
-    'app largest buf MB': mb(r.app?.largestBuffer),
     'app error': r.app?.error ?? '',
     'build s': sec(r.probe?.createMs),
     'run s': sec(r.probe?.runMs),

@@ -5,11 +5,12 @@
  *   limits, verbose session log for the node placement, createBuffer wrapped for the largest buffer),
  *   one run on the formula image, the triplane brought back for the cosine;
  * - `appJob`: the app's real loader and pipeline (`?model=`, Cache Storage, external data) on one photo,
- *   with the app's own stage times.
+ *   with the app's own stage times. (Its GPU buffers are not recorded: wrapping GPUDevice.prototype
+ *   .createBuffer from Playwright in the app's workers saw no calls; the probe records the encoder's.)
  * Both sample the JS heap while they run. Neither throws for the model's sake: a failure or a timeout
  * comes back as `error`, so one variant that cannot run here still gets its row.
  */
-import type { Browser, CDPSession, Page, Worker } from '@playwright/test';
+import type { Browser, CDPSession, Page } from '@playwright/test';
 import { chromium } from '@playwright/test';
 import type { PipelineStats } from '../../src/shared/pipeline.ts';
 import { offProviderNodes, parsePlacements, type NodePlacement } from '../../src/lib/ort-placement.ts';
@@ -35,8 +36,6 @@ export interface ProbeResult {
 /** What the app's own job reported. */
 export interface AppJobResult {
   stats?: PipelineStats;
-  /** Largest GPUBuffer any worker created in the job (encoder and mesher). */
-  largestBuffer?: number;
   peakHeapBytes?: number;
   wallMs?: number;
   error?: string;
@@ -99,8 +98,12 @@ async function inPage(args: { manifestUrl: string; logId: string }): Promise<unk
   const device = await adapter.requestDevice();
   let largest = 0;
   const createBuffer = device.createBuffer.bind(device);
+  // Kept on globalThis too, so a run that times out still reports what it had allocated.
+  const shared = globalThis as unknown as { probe: { largestBuffer: number; createMs?: number } };
+  shared.probe = { largestBuffer: 0 };
   device.createBuffer = (desc: GPUBufferDescriptor) => {
     largest = Math.max(largest, desc.size);
+    shared.probe.largestBuffer = largest;
     return createBuffer(desc);
   };
   const manifest = await (await fetch(args.manifestUrl)).json();
@@ -128,6 +131,7 @@ async function inPage(args: { manifestUrl: string; logId: string }): Promise<unk
       logId: args.logId,
     });
     const t1 = performance.now();
+    shared.probe.createMs = t1 - t0;
     const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', image, [1, 3, size, size]) });
     const data = (await outputs[session.outputNames[0]].getData()) as Float32Array;
     const t2 = performance.now();
@@ -157,7 +161,9 @@ export async function probeEncoder(cdnOrigin: string, manifestPath: string, logI
     try {
       raw = (await Promise.race([page.evaluate(evaluable(inPage, { manifestUrl: `${cdnOrigin}${manifestPath}`, logId })), limit.promise])) as Record<string, unknown>;
     } catch (e) {
-      return { peakHeapBytes: await heap.stop(), error: (e as Error).message };
+      // Out of time (or crashed): keep what the page got to, the session build and its placement log.
+      const partial = await page.evaluate(() => (globalThis as unknown as { probe?: Record<string, unknown> }).probe).catch(() => undefined);
+      raw = { ...partial, error: (e as Error).message };
     }
     const result: ProbeResult = { ...(raw as ProbeResult), peakHeapBytes: await heap.stop(), triplane: undefined };
     if (typeof raw.triplane === 'string') {
@@ -179,24 +185,6 @@ export async function probeEncoder(cdnOrigin: string, manifestPath: string, logI
 /** Runs one photo through the app with `?model=` at the slider's lowest resolution; see the module comment. */
 export async function appJob(app: AppServer, manifestUrl: string, timeoutMs: number): Promise<AppJobResult> {
   const { browser, page } = await app.open({ webgpu: true });
-  const workers: Worker[] = [];
-  page.on('worker', (worker) => {
-    workers.push(worker);
-    // Every buffer any worker creates, ORT's included: ORT calls createBuffer on the JS device object.
-    void worker
-      .evaluate(evaluable(() => {
-        const g = globalThis as unknown as { GPUDevice?: { prototype: GPUDevice }; largestBuffer?: number };
-        if (!g.GPUDevice) return;
-        const proto = g.GPUDevice.prototype;
-        const createBuffer = proto.createBuffer;
-        g.largestBuffer = 0;
-        proto.createBuffer = function (this: GPUDevice, desc: GPUBufferDescriptor) {
-          g.largestBuffer = Math.max(g.largestBuffer ?? 0, desc.size);
-          return createBuffer.call(this, desc);
-        };
-      }))
-      .catch((e: Error) => console.error(`Could not wrap createBuffer in a worker: ${e.message}`));
-  });
   const limit = timeout(timeoutMs);
   try {
     await openApp(page, `?model=${encodeURIComponent(manifestUrl)}`);
@@ -209,8 +197,7 @@ export async function appJob(app: AppServer, manifestUrl: string, timeoutMs: num
       await generate(page);
       const stats = await Promise.race([waitForJob(page, timeoutMs), limit.promise]);
       const wallMs = Date.now() - t0;
-      const sizes = await Promise.all(workers.map((w) => w.evaluate(() => (globalThis as { largestBuffer?: number }).largestBuffer ?? 0).catch(() => 0)));
-      return { stats, wallMs, largestBuffer: Math.max(0, ...sizes), peakHeapBytes: await heap.stop() };
+      return { stats, wallMs, peakHeapBytes: await heap.stop() };
     } catch (e) {
       return { peakHeapBytes: await heap.stop(), error: (e as Error).message };
     }
