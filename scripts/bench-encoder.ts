@@ -113,7 +113,7 @@ try {
       const job = await appJob(app, `${cdn.origin}${urlPath(tag)}`, timeoutMs);
       const servedBytes = [...cdn.sent.values()].reduce((a, b) => a + b, 0);
       const { stats, ...rest } = job;
-      row.app = { ...rest, servedBytes, ms: stats?.ms, backend: stats?.backend, fromCache: stats?.fromCache };
+      row.app = { ...rest, servedBytes, ms: stats?.ms ?? rest.stagesDone, backend: stats?.backend, fromCache: stats?.fromCache };
       console.error(JSON.stringify({ variant: tag, app: row.app }));
     }
     if (runProbe) {

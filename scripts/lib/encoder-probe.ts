@@ -38,6 +38,8 @@ export interface AppJobResult {
   stats?: PipelineStats;
   peakHeapBytes?: number;
   wallMs?: number;
+  /** After a timeout: the times of the stages the app had finished. */
+  stagesDone?: Record<string, number>;
   error?: string;
 }
 
@@ -199,7 +201,15 @@ export async function appJob(app: AppServer, manifestUrl: string, timeoutMs: num
       const wallMs = Date.now() - t0;
       return { stats, wallMs, peakHeapBytes: await heap.stop() };
     } catch (e) {
-      return { peakHeapBytes: await heap.stop(), error: (e as Error).message };
+      // Out of time: the stages the app finished (the download, say) still have their times.
+      const stages = await page
+        .evaluate(() => {
+          const app = (globalThis as unknown as { __cadlift: { progress: { stages: Record<string, { state: string; ms?: number }> } } }).__cadlift;
+          return JSON.parse(JSON.stringify(app.progress.stages)) as Record<string, { state: string; ms?: number }>;
+        })
+        .catch(() => ({}) as Record<string, { state: string; ms?: number }>);
+      const ms = Object.fromEntries(Object.entries(stages).flatMap(([stage, s]) => (s.ms === undefined ? [] : [[stage, s.ms]])));
+      return { stagesDone: ms, peakHeapBytes: await heap.stop(), error: (e as Error).message };
     }
   } finally {
     limit.clear();
