@@ -12,6 +12,7 @@
  */
 import type { Browser, CDPSession, Page } from '@playwright/test';
 import { chromium } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { PipelineStats } from '../../src/shared/pipeline.ts';
 import { offProviderNodes, parsePlacements, type NodePlacement } from '../../src/lib/ort-placement.ts';
 import { addPhoto, generate, makePhoto, openApp, setSlider, waitForPreview } from '../../tests/e2e/harness.ts';
@@ -26,6 +27,8 @@ export interface ProbeResult {
   runMs?: number;
   largestBuffer?: number;
   peakHeapBytes?: number;
+  /** Peak resident memory of all the browser's processes (Linux /proc), the model in WASM and GPU memory included. */
+  peakBrowserRss?: number;
   /** Nodes off the WebGPU EP that are not shape computation; empty when every node ran on WebGPU. */
   offGpu?: NodePlacement[];
   nodeCounts?: Record<string, number>;
@@ -43,8 +46,41 @@ export interface AppJobResult {
   error?: string;
 }
 
-/** Polls the page's JS heap (CDP Performance metrics) until `stop`; returns the peak seen. */
-async function heapSampler(page: Page): Promise<{ stop: () => Promise<number> }> {
+/** Resident memory (bytes) of all descendants of a process (not itself), from /proc (Linux). */
+function descendantsRss(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  let total = 0;
+  const stack = [...(children.get(root) ?? [])];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    try {
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      total += rss ? Number(rss[1]) * 1024 : 0;
+    } catch {
+      // Gone.
+    }
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/**
+ * Polls the page's JS heap (CDP Performance metrics: JS objects only, not ArrayBuffers or WASM memory)
+ * and the resident memory of the whole browser (every Chromium process, the GPU process's SwiftShader
+ * buffers included) until `stop`; returns the peaks seen.
+ */
+async function heapSampler(page: Page, rss = false): Promise<{ stop: () => Promise<number>; peakRss: () => number }> {
+  let peakRss = 0;
   const cdp: CDPSession = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   let peak = 0;
@@ -54,6 +90,8 @@ async function heapSampler(page: Page): Promise<{ stop: () => Promise<number> }>
       try {
         const { metrics } = await cdp.send('Performance.getMetrics');
         peak = Math.max(peak, metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0);
+        // Chromium is this script's child; one browser at a time runs.
+        if (rss && process.platform === 'linux') peakRss = Math.max(peakRss, descendantsRss(process.pid));
       } catch {
         return;
       }
@@ -67,6 +105,7 @@ async function heapSampler(page: Page): Promise<{ stop: () => Promise<number> }>
       await cdp.detach().catch(() => undefined);
       return peak;
     },
+    peakRss: () => peakRss,
   };
 }
 
@@ -101,8 +140,8 @@ async function inPage(args: { manifestUrl: string; logId: string }): Promise<unk
   let largest = 0;
   const createBuffer = device.createBuffer.bind(device);
   // Kept on globalThis too, so a run that times out still reports what it had allocated.
-  const shared = globalThis as unknown as { probe: { largestBuffer: number; createMs?: number } };
-  shared.probe = { largestBuffer: 0 };
+  const shared = globalThis as unknown as { probe: { adapter: string; largestBuffer: number; createMs?: number } };
+  shared.probe = { adapter: adapterName, largestBuffer: 0 };
   device.createBuffer = (desc: GPUBufferDescriptor) => {
     largest = Math.max(largest, desc.size);
     shared.probe.largestBuffer = largest;
@@ -158,7 +197,7 @@ export async function probeEncoder(cdnOrigin: string, manifestPath: string, logI
       if (m.type() === 'error') lines.push(m.text());
     });
     await page.goto(`${cdnOrigin}/`);
-    const heap = await heapSampler(page);
+    const heap = await heapSampler(page, true);
     let raw: Record<string, unknown>;
     try {
       raw = (await Promise.race([page.evaluate(evaluable(inPage, { manifestUrl: `${cdnOrigin}${manifestPath}`, logId })), limit.promise])) as Record<string, unknown>;
@@ -167,7 +206,7 @@ export async function probeEncoder(cdnOrigin: string, manifestPath: string, logI
       const partial = await page.evaluate(() => (globalThis as unknown as { probe?: Record<string, unknown> }).probe).catch(() => undefined);
       raw = { ...partial, error: (e as Error).message };
     }
-    const result: ProbeResult = { ...(raw as ProbeResult), peakHeapBytes: await heap.stop(), triplane: undefined };
+    const result: ProbeResult = { ...(raw as ProbeResult), peakHeapBytes: await heap.stop(), peakBrowserRss: heap.peakRss(), triplane: undefined };
     if (typeof raw.triplane === 'string') {
       const bytes = Buffer.from(raw.triplane, 'base64');
       result.triplane = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
