@@ -30,6 +30,7 @@ export async function fetchEncoderModel(manifestUrl: string): Promise<EncoderMod
 }
 
 const listeners = new Set<string[]>();
+const VERBOSE_LINE = /\[[VI]:onnxruntime:/;
 
 /**
  * Collects what onnxruntime writes through console.error (its log sink in the browser) until `stop()`.
@@ -41,8 +42,10 @@ export function captureConsoleErrors(): { lines: string[]; stop: () => void } {
   if (!hooked.ortCapture) {
     const original = console.error.bind(console);
     const hook = (...args: unknown[]): void => {
-      if (listeners.size === 0) return original(...args);
       const line = args.map(String).join(' ');
+      // A session built with logSeverityLevel 0 keeps logging every kernel it runs; outside a capture
+      // those verbose and info lines are dropped, warnings and errors still reach the console.
+      if (listeners.size === 0) return VERBOSE_LINE.test(line) ? undefined : original(...args);
       for (const lines of listeners) lines.push(line);
     };
     console.error = Object.assign(hook, { ortCapture: true as const });
