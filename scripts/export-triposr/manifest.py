@@ -25,8 +25,12 @@ def file_entry(path: str, role: str, url_prefix: str) -> dict:
 
 
 def requirement(largest_bytes: int) -> int:
-    """Buffer-size requirement: the largest tensor or initializer, rounded up to a whole MiB."""
-    return max(MIB, -(-largest_bytes // MIB) * MIB)
+    """Buffer-size requirement: the largest tensor or initializer, rounded up to a power of two.
+
+    onnxruntime-web's WebGPU buffer pool allocates in power-of-two buckets: bench:encoder measured a
+    134,217,728-byte (128 MiB) buffer for the full int4 build, whose largest tensor is 99.97 MiB.
+    """
+    return max(MIB, 1 << max(0, largest_bytes - 1).bit_length())
 
 
 def write_manifest(path: str, *, id: str, name: str, entries: list, largest_bytes: int) -> dict:
