@@ -105,8 +105,10 @@ describe('test-model fixtures', () => {
     const committed = readdirSync(root, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => `${e.parentPath.slice(root.length)}/${e.name}`.replace(/^\//, ''))
+      // The tiny real-architecture export is written by scripts/export-triposr/fixtures.py (torch, by hand).
+      .filter((path) => !path.startsWith('triposr-tiny'))
       .sort();
-    // The segmenter generator writes beside the TripoSR test models; together they are every file.
+    // The segmenter generator writes beside the TripoSR test models; together they are every other file.
     expect(committed).toEqual([...built.keys(), ...buildTestSegmenter().keys()].sort());
     for (const [path, bytes] of built) expect(sha256(fixture(path)), path).toBe(sha256(bytes));
   });
