@@ -6,25 +6,10 @@ import { exportMesh } from '../../src/export/export-mesh';
 import { connectDisplayColor, DISPLAY_COLOR_READER } from '../../src/export/usdz';
 import { srgbToLinear } from '../../src/lib/colour';
 import { bounds, colouredCube, icosphere, zUpBounds } from '../helpers/export-fixtures';
+import { zipDataOffsets } from '../helpers/zip-offsets';
 
 const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
 
-/** Offsets of each stored file's data, from the zip's local headers (APPNOTE 4.3.7). */
-function dataOffsets(zip: Uint8Array): Map<string, number> {
-  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  const offsets = new Map<string, number>();
-  let at = 0;
-  while (view.getUint32(at, true) === 0x04034b50) {
-    const compressed = view.getUint32(at + 18, true);
-    const nameLength = view.getUint16(at + 26, true);
-    const extraLength = view.getUint16(at + 28, true);
-    const name = text(zip.subarray(at + 30, at + 30 + nameLength));
-    const data = at + 30 + nameLength + extraLength;
-    offsets.set(name, data);
-    at = data + compressed;
-  }
-  return offsets;
-}
 
 /** Numbers of a USDA array attribute such as `point3f[] points = [(1, 2, 3), ...]`. */
 function usdaArray(usda: string, attribute: string): number[] {
@@ -75,7 +60,7 @@ describe('USDZ', () => {
     const names = Object.keys(parts);
     expect(names[0]).toBe('model.usda');
     // USDZ: stored (not deflated), every file's data on a 64-byte boundary.
-    const offsets = dataOffsets(file.bytes);
+    const offsets = zipDataOffsets(file.bytes);
     expect([...offsets.keys()]).toEqual(names);
     for (const [name, offset] of offsets) {
       expect(offset % 64, name).toBe(0);

@@ -13,6 +13,7 @@ import { connectTexture, TEXTURE_SHADERS, USDZ_TEXTURE_PATH } from '../../src/ex
 import { colouredCube } from '../helpers/export-fixtures';
 import { gltfValidator } from '../helpers/gltf-validator';
 import { texelAt, texturedCube } from '../helpers/textured-fixtures';
+import { zipDataOffsets } from '../helpers/zip-offsets';
 
 const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
 
@@ -40,21 +41,6 @@ function expectSamePixels(png: Uint8Array): ReturnType<typeof decodeRgb> {
   return image;
 }
 
-/** Offsets of each stored file's data, from the zip's local headers (APPNOTE 4.3.7). */
-function dataOffsets(zip: Uint8Array): Map<string, number> {
-  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  const offsets = new Map<string, number>();
-  let at = 0;
-  while (view.getUint32(at, true) === 0x04034b50) {
-    const compressed = view.getUint32(at + 18, true);
-    const nameLength = view.getUint16(at + 26, true);
-    const extraLength = view.getUint16(at + 28, true);
-    const data = at + 30 + nameLength + extraLength;
-    offsets.set(text(zip.subarray(at + 30, at + 30 + nameLength)), data);
-    at = data + compressed;
-  }
-  return offsets;
-}
 
 describe('texture PNG', () => {
   it('decodes (fast-png) to the texture’s RGB, without alpha', () => {
@@ -152,7 +138,7 @@ describe('textured USDZ', () => {
     const names = Object.keys(parts);
     expect(names[0]).toBe('model.usda');
     expect(names).toContain(USDZ_TEXTURE_PATH);
-    for (const [name, offset] of dataOffsets(file.bytes)) {
+    for (const [name, offset] of zipDataOffsets(file.bytes)) {
       expect(offset % 64, name).toBe(0);
       expect(file.bytes.subarray(offset, offset + parts[name]!.length)).toEqual(parts[name]);
     }
